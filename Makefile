@@ -1,0 +1,47 @@
+# One command for the tests, one for the devnet; both install what they need on a fresh
+# machine (as root), are idempotent and can be run again at any time.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+PGPORT ?= 5432
+PGPASSWORD ?= postgres
+DATABASE_URL ?= postgres://postgres:$(PGPASSWORD)@127.0.0.1:$(PGPORT)/postgres
+export PGPORT PGPASSWORD DATABASE_URL
+
+FORGE := contracts/node_modules/.bin/forge
+
+.PHONY: test devnet devnet-stop deps postgres node-deps rust-test forge-test lint fmt
+
+## test: install and start what the tests need, then run the Rust and the forge tests.
+test: deps rust-test forge-test
+
+## devnet: Postgres, Anvil, contracts and the pipeline on loopback (see scripts/devnet.sh).
+devnet: deps
+	scripts/devnet.sh start
+
+## devnet-stop: stop the devnet's background services (Postgres is left running).
+devnet-stop:
+	scripts/devnet.sh stop
+
+deps: postgres node-deps
+
+postgres:
+	scripts/ensure-postgres.sh
+
+node-deps:
+	scripts/ensure-node-deps.sh
+
+rust-test:
+	cargo test --workspace --locked
+
+forge-test:
+	cd contracts && ./node_modules/.bin/forge test --offline
+
+## lint: formatting and clippy, as CI expects them clean.
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	cargo fmt --all

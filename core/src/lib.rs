@@ -1,0 +1,24 @@
+//! The rollup's domain model: what the sequencer executes, the prover proves and L1 checks.
+//!
+//! Every format here is designed for the circuit as much as for Rust: fixed widths,
+//! Goldilocks-native encodings and Poseidon (exactly plonky2's) for every state hash, so
+//! that native code and its in-circuit twin in the `prover` crate compute the same values.
+//!
+//! ## Architecture
+//! - [`field`]: the Goldilocks field and canonical (hex) encodings of its elements.
+//! - [`hash`]: Poseidon digests, the one hash of the state.
+//! - [`ecgfp5`]: the ECgFp5 curve over GF(p^5), the group of the signatures.
+//! - [`schnorr`]: Schnorr signatures over ECgFp5 with a Poseidon challenge.
+//! - [`tree`]: the partitioned sparse Merkle tree of accounts.
+//! - `schema` (feature `db`): the Postgres schema every service migrates to at start.
+
+pub mod ecgfp5;
+pub mod error;
+pub mod field;
+pub mod hash;
+#[cfg(feature = "db")]
+pub mod schema;
+pub mod schnorr;
+pub mod tree;
+
+pub use error::{Error, Result};
