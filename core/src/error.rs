@@ -45,6 +45,64 @@ pub enum Error {
     /// A signature that does not verify for the given public key and message.
     #[error("invalid signature")]
     InvalidSignature,
+    // --- account and execution variants ---
+    /// The sender (or an account looked up) has no account.
+    #[error("account {account} does not exist")]
+    UnknownAccount {
+        /// The account's address.
+        account: String,
+    },
+    /// Genesis lists an account twice.
+    #[error("account {account} is listed twice")]
+    DuplicateAccount {
+        /// The account's address.
+        account: String,
+    },
+    /// A transfer's nonce is not the sender's next nonce.
+    #[error("nonce {got} is not the account's next nonce {expected}")]
+    NonceMismatch {
+        /// The account's next nonce.
+        expected: u32,
+        /// The transfer's nonce.
+        got: u32,
+    },
+    /// The sender cannot pay amount plus fee.
+    #[error("balance {balance} is less than the {needed} the transfer debits")]
+    InsufficientBalance {
+        /// The sender's balance.
+        balance: u64,
+        /// Amount plus fee.
+        needed: u64,
+    },
+    /// Amount plus fee (or a sum of fees) does not fit 64 bits.
+    #[error("amount plus fee overflows 64 bits")]
+    AmountOverflow,
+    /// A credit would push a balance past `u64::MAX`.
+    #[error("crediting {amount} would overflow the balance {balance}")]
+    BalanceOverflow {
+        /// The recipient's balance.
+        balance: u64,
+        /// The credited amount.
+        amount: u64,
+    },
+    /// The sender has used every nonce (2^32 transfers).
+    #[error("the account's nonces are exhausted")]
+    NonceExhausted,
+    /// A partition has no free account index left.
+    #[error("partition {partition} is full")]
+    PartitionFull {
+        /// The full partition.
+        partition: usize,
+    },
+    /// Independently executed partitions disagree on a cross-partition message chain: the
+    /// batch was split or executed wrongly (a bug, never a user's fault).
+    #[error("message chain from partition {from} to partition {to} does not match")]
+    MessageChainMismatch {
+        /// The sending partition.
+        from: usize,
+        /// The receiving partition.
+        to: usize,
+    },
     // --- tree variants (owned by the tree module) ---
     /// A tree shape that cannot be built (see `tree::TreeConfig::new`).
     #[error("invalid tree config (depth {depth}, partition bits {partition_bits}): {reason}")]
@@ -72,6 +130,94 @@ pub enum Error {
         /// How many partitions the tree has.
         partitions: usize,
     },
+    // --- batch data variants ---
+    /// An amount or fee that no packed float represents exactly, so it cannot be posted to
+    /// L1 (the sequencer refuses such a transfer).
+    #[error("{what} {value} is not packable: no mantissa/exponent pair represents it exactly")]
+    UnpackableValue {
+        /// "amount" or "fee".
+        what: &'static str,
+        /// The offending value.
+        value: u64,
+    },
+    /// A packed float that is not the one encoding of a u64 value: a smaller exponent
+    /// represents the same value, or the value overflows a u64.
+    #[error("invalid packed {what} (mantissa {mantissa}, exponent {exponent}): {reason}")]
+    InvalidPackedFloat {
+        /// "amount" or "fee".
+        what: &'static str,
+        /// The mantissa field.
+        mantissa: u64,
+        /// The exponent field.
+        exponent: u32,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+    /// Batch data whose version byte is not the one this code decodes.
+    #[error("unsupported batch data version {version} (expected {expected})")]
+    UnsupportedBatchVersion {
+        /// The version byte read.
+        version: u8,
+        /// The version this code encodes and decodes.
+        expected: u8,
+    },
+    /// Batch data that ends before the part its header announces.
+    #[error("truncated batch data: {what} needs {needed} bytes, {remaining} left")]
+    TruncatedBatchData {
+        /// The part being read.
+        what: &'static str,
+        /// Bytes that part needs.
+        needed: u64,
+        /// Bytes left in the input.
+        remaining: usize,
+    },
+    /// Batch data with bytes after its last transfer (the encoding would not be unique).
+    #[error("{extra} trailing bytes after the batch data")]
+    TrailingBatchData {
+        /// How many bytes follow the last transfer.
+        extra: usize,
+    },
+    /// A batch with more items than a u32 count can announce.
+    #[error("too many {what} in a batch: {count} (at most 2^32 - 1)")]
+    TooManyBatchItems {
+        /// "new accounts" or "transfers".
+        what: &'static str,
+        /// How many there are.
+        count: usize,
+    },
+    /// An item of batch data that does not decode (or encode), with the item's position.
+    #[error("invalid {what} #{index} in batch data: {source}")]
+    InvalidBatchItem {
+        /// "new account", "transfer amount", "transfer fee"...
+        what: &'static str,
+        /// The item's position in its list.
+        index: u32,
+        /// Why it was refused.
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// A short machine-readable code of the error, for API clients to branch on.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Error::InvalidHex { .. }
+            | Error::NonCanonicalField { .. }
+            | Error::InvalidPoint { .. }
+            | Error::NonCanonicalScalar { .. }
+            | Error::DegenerateKey { .. } => "malformed",
+            Error::InvalidSignature => "bad_signature",
+            Error::UnknownAccount { .. } => "unknown_account",
+            Error::DuplicateAccount { .. } => "duplicate_account",
+            Error::NonceMismatch { .. } => "nonce_mismatch",
+            Error::InsufficientBalance { .. } => "insufficient_balance",
+            Error::AmountOverflow => "amount_overflow",
+            Error::BalanceOverflow { .. } => "balance_overflow",
+            Error::NonceExhausted => "nonce_exhausted",
+            Error::PartitionFull { .. } => "partition_full",
+            _ => "internal",
+        }
+    }
 }
 
 /// Results of this crate.

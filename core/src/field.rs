@@ -22,6 +22,16 @@ pub fn field_from_canonical_u64(value: u64, what: &'static str) -> Result<F> {
     Ok(F::from_canonical_u64(value))
 }
 
+/// Splits a `u64` into its low and high 32-bit halves as field elements: the fixed-width
+/// form in which balances, amounts and fees enter hashes and circuits (a `u64` does not
+/// fit one Goldilocks element, two range-checked halves always do).
+pub fn u64_to_limbs(value: u64) -> [F; 2] {
+    [
+        F::from_canonical_u32(value as u32),
+        F::from_canonical_u32((value >> 32) as u32),
+    ]
+}
+
 /// Encodes field elements as little-endian 8-byte words.
 pub fn fields_to_bytes(elements: &[F]) -> Vec<u8> {
     elements

@@ -10,15 +10,27 @@
 //! - [`ecgfp5`]: the ECgFp5 curve over GF(p^5), the group of the signatures.
 //! - [`schnorr`]: Schnorr signatures over ECgFp5 with a Poseidon challenge.
 //! - [`tree`]: the partitioned sparse Merkle tree of accounts.
+//! - [`account`], [`transfer`]: what a leaf commits to, and what users sign.
+//! - [`state`]: accounts by partition with the tree over them; the sequential reference
+//!   executor.
+//! - [`execution`]: a batch split into partitions, executed in parallel, tied together by
+//!   message chains.
+//! - [`batch_data`]: a batch's compact L1 calldata (15 bytes a transfer) and its Keccak-256
+//!   commitment, from which anyone can rebuild the state.
 //! - `schema` (feature `db`): the Postgres schema every service migrates to at start.
 
+pub mod account;
+pub mod batch_data;
 pub mod ecgfp5;
 pub mod error;
+pub mod execution;
 pub mod field;
 pub mod hash;
 #[cfg(feature = "db")]
 pub mod schema;
 pub mod schnorr;
+pub mod state;
+pub mod transfer;
 pub mod tree;
 
 pub use error::{Error, Result};

@@ -1,0 +1,99 @@
+//! Executing a whole batch: partitions in parallel, then the state tree.
+
+use rayon::prelude::*;
+
+use super::{split_batch, PartitionOutcome};
+use crate::{
+    account::Account, hash::Digest, schnorr::PublicKey, state::State, transfer::Transfer, Error,
+    Result,
+};
+
+/// The result of executing a batch: what the sequencer stores and the prover proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// The state root before the batch.
+    pub old_root: Digest,
+    /// The state root after the batch.
+    pub new_root: Digest,
+    /// Every partition's root after the batch.
+    pub partition_roots: Vec<Digest>,
+    /// The final state of every account the batch touched, by global index.
+    pub accounts: Vec<(u64, Account)>,
+    /// The accounts the batch created, by global index (ascending).
+    pub created: Vec<(u64, PublicKey)>,
+    /// `sent_chains[a][b]`: the chain of messages partition `a` sent to partition `b`
+    /// (equal to what `b` received from `a`).
+    pub sent_chains: Vec<Vec<Digest>>,
+    /// The total fee, paid out to the operator on L1.
+    pub fees: u64,
+}
+
+impl State {
+    /// Executes `transfers` in order, one partition per task, and returns what changed.
+    ///
+    /// Signatures are not checked here (see [`crate::transfer::SignedTransfer::verify`]).
+    /// If any transfer is invalid in order, or the partitions' messages disagree, it fails
+    /// and the state is left untouched.
+    pub fn execute_batch(&mut self, transfers: &[Transfer]) -> Result<BatchOutcome> {
+        let config = self.config();
+        let partitions = config.num_partitions();
+        let old_root = self.root();
+        let operations = split_batch(&config, transfers);
+
+        let outcomes: Vec<PartitionOutcome> = self
+            .partitions()
+            .par_iter()
+            .zip(operations.par_iter())
+            .map(|(partition, operations)| partition.execute(operations, partitions))
+            .collect::<Result<_>>()?;
+        for from in 0..partitions {
+            for to in 0..partitions {
+                if outcomes[from].sent[to] != outcomes[to].received[from] {
+                    return Err(Error::MessageChainMismatch { from, to });
+                }
+            }
+        }
+
+        let fees = outcomes
+            .iter()
+            .try_fold(0u64, |total, outcome| total.checked_add(outcome.fees))
+            .ok_or(Error::AmountOverflow)?;
+
+        self.partitions_mut()
+            .par_iter_mut()
+            .zip(outcomes.par_iter())
+            .try_for_each(|(partition, outcome)| partition.commit(outcome))?;
+
+        let mut accounts = Vec::new();
+        let mut created = Vec::new();
+        for (partition, outcome) in self.partitions().iter().zip(&outcomes) {
+            let first_created = partition.len() - outcome.created.len() as u64;
+            for (offset, key) in outcome.created.iter().enumerate() {
+                created.push((partition.global_index(first_created + offset as u64), *key));
+            }
+            accounts.extend(
+                outcome
+                    .accounts
+                    .iter()
+                    .map(|(&local, &account)| (partition.global_index(local), account)),
+            );
+        }
+        created.sort_unstable_by_key(|&(index, _)| index);
+        let updates: Vec<(u64, Digest)> = accounts
+            .par_iter()
+            .map(|(index, account)| (*index, account.leaf()))
+            .collect();
+        self.tree_mut().apply_updates(&updates)?;
+        Ok(BatchOutcome {
+            old_root,
+            new_root: self.root(),
+            partition_roots: (0..partitions)
+                .map(|p| self.tree().partition_root(p))
+                .collect::<Result<_>>()?,
+            accounts,
+            created,
+            sent_chains: outcomes.into_iter().map(|outcome| outcome.sent).collect(),
+            fees,
+        })
+    }
+}
