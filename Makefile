@@ -11,7 +11,7 @@ export PGPORT PGPASSWORD DATABASE_URL
 
 FORGE := contracts/node_modules/.bin/forge
 
-.PHONY: test devnet devnet-stop deps postgres node-deps rust-test forge-test lint fmt
+.PHONY: test devnet devnet-stop deps postgres node-deps rust-test forge-test lint fmt bench
 
 ## test: install and start what the tests need, then run the Rust and the forge tests.
 test: deps rust-test forge-test
@@ -37,6 +37,10 @@ rust-test:
 
 forge-test:
 	cd contracts && ./node_modules/.bin/forge test --offline
+
+## bench: quick core benchmarks, merged into bench/results.json (regenerates bench/RESULTS.md).
+bench:
+	cargo run --release --locked -p bench --bin core_bench -- --quick --out bench/results.json
 
 ## lint: formatting and clippy, as CI expects them clean.
 lint:

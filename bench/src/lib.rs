@@ -3,6 +3,10 @@
 //!
 //! - [`stats`]: medians and percentiles of repeated runs.
 //! - [`results`]: the results file, one entry per metric, tagged with the machine and time.
+//! - [`markdown`]: `bench/RESULTS.md`, regenerated from the whole results file.
+//! - [`workload`]: seeded, reproducible keys, tree updates and transfer batches.
 
+pub mod markdown;
 pub mod results;
 pub mod stats;
+pub mod workload;

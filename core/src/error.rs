@@ -94,6 +94,14 @@ pub enum Error {
         /// The full partition.
         partition: usize,
     },
+    /// A stored account is not where its key and creation order put it.
+    #[error("account {account} cannot be at index {index}")]
+    MisplacedAccount {
+        /// The account's address.
+        account: String,
+        /// The index it was stored at.
+        index: u64,
+    },
     /// Independently executed partitions disagree on a cross-partition message chain: the
     /// batch was split or executed wrongly (a bug, never a user's fault).
     #[error("message chain from partition {from} to partition {to} does not match")]
@@ -194,6 +202,24 @@ pub enum Error {
         index: u32,
         /// Why it was refused.
         source: Box<Error>,
+    },
+    // --- genesis variants ---
+    /// A genesis file whose stated state root is not the root of its accounts: the file was
+    /// edited by hand or corrupted, and starting from it would fork from every other node.
+    #[error("genesis state root mismatch: the file states {stated}, its accounts give {computed}")]
+    GenesisRootMismatch {
+        /// The root written in the file.
+        stated: String,
+        /// The root rebuilt from the file's accounts.
+        computed: String,
+    },
+    /// A genesis file that cannot be read, parsed or written.
+    #[error("genesis file {path}: {reason}")]
+    GenesisFile {
+        /// The file's path.
+        path: String,
+        /// What went wrong (the I/O or JSON error).
+        reason: String,
     },
 }
 

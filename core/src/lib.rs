@@ -17,6 +17,8 @@
 //!   message chains.
 //! - [`batch_data`]: a batch's compact L1 calldata (15 bytes a transfer) and its Keccak-256
 //!   commitment, from which anyone can rebuild the state.
+//! - [`genesis`]: the `genesis.json` a deployment starts from: chain id, tree shape, funded
+//!   accounts and the state root they must give.
 //! - `schema` (feature `db`): the Postgres schema every service migrates to at start.
 
 pub mod account;
@@ -25,6 +27,7 @@ pub mod ecgfp5;
 pub mod error;
 pub mod execution;
 pub mod field;
+pub mod genesis;
 pub mod hash;
 #[cfg(feature = "db")]
 pub mod schema;

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use crate::{
     account::{partition_of_key, Account},
     hash::Digest,
@@ -140,6 +142,35 @@ impl State {
         Ok(state)
     }
 
+    /// Rebuilds a state from stored accounts at their global indices (crash recovery).
+    ///
+    /// Each partition's local indices must be exactly `0..n` and every account must sit in
+    /// its key's partition, otherwise the store is corrupt and this refuses it.
+    pub fn from_accounts(config: TreeConfig, mut accounts: Vec<(u64, Account)>) -> Result<Self> {
+        accounts.sort_unstable_by_key(|&(index, _)| index);
+        let mut state = Self::new(config);
+        for &(index, account) in &accounts {
+            config.check_index(index)?;
+            let partition = config.partition_of(index);
+            let expected = state.partitions[partition].len();
+            if partition != partition_of_key(&account.public_key, &config)
+                || config.local_index(index) != expected
+            {
+                return Err(Error::MisplacedAccount {
+                    account: account.public_key.to_string(),
+                    index,
+                });
+            }
+            state.partitions[partition].push(account)?;
+        }
+        let updates: Vec<(u64, Digest)> = accounts
+            .par_iter()
+            .map(|(index, account)| (*index, account.leaf()))
+            .collect();
+        state.tree.apply_updates(&updates)?;
+        Ok(state)
+    }
+
     /// The tree's shape.
     pub fn config(&self) -> TreeConfig {
         self.config
@@ -250,6 +281,22 @@ mod tests {
                 .unwrap()
                 .verify(index, account.leaf(), state.root()));
         }
+        let stored: Vec<_> = keys
+            .iter()
+            .map(|k| state.account(k).map(|(i, a)| (i, *a)).unwrap())
+            .collect();
+        let rebuilt = State::from_accounts(config, stored.iter().rev().copied().collect()).unwrap();
+        assert_eq!(rebuilt.root(), state.root());
+        let mut gap = stored.clone();
+        gap.retain(|&(index, _)| config.local_index(index) != 0);
+        assert!(matches!(
+            State::from_accounts(config, gap),
+            Err(Error::MisplacedAccount { .. })
+        ));
+        let mut moved = stored;
+        moved[0].0 ^= 1 << 15; // another partition
+        assert!(State::from_accounts(config, moved).is_err());
+
         let twice = [balances[0], balances[0]];
         assert!(matches!(
             State::genesis(config, &twice),

@@ -103,15 +103,16 @@ impl SignedTransfer {
     }
 }
 
-/// Serde of a `u64` as a decimal string, accepting a JSON number too on input.
-mod decimal_u64 {
+/// Serde of a `u64` as a decimal string, accepting a JSON number too on input (shared with
+/// [`crate::genesis`] balances).
+pub(crate) mod decimal_u64 {
     use serde::{de, Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(value)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Repr {

@@ -1,17 +1,96 @@
 //! The crate's one error type.
 
+use rollup_core::hash::Digest;
+
 /// What can stop the sequencer or one of its stages.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The database refused or lost a query.
+    /// The database refused or lost a query (retryable: the database may come back).
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// The schema could not be migrated at start.
     #[error("migrating the database: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
-    /// A socket could not be bound or served.
-    #[error("network: {0}")]
+    /// A socket or file could not be used.
+    #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    /// The domain model refused something (a bad genesis, an invalid batch).
+    #[error(transparent)]
+    Core(#[from] rollup_core::Error),
+    /// The database belongs to another chain than the genesis file describes.
+    #[error("genesis mismatch: {0}")]
+    GenesisMismatch(String),
+    /// The state rebuilt from the stored accounts does not have the newest batch's root.
+    #[error("state rebuilt from Postgres has root {rebuilt}, but batch {batch} stored root {stored}: refusing to run on a corrupt state")]
+    RootMismatch {
+        /// The newest batch (0: genesis).
+        batch: u64,
+        /// Its stored root.
+        stored: Digest,
+        /// The rebuilt state's root.
+        rebuilt: Digest,
+    },
+    /// A stored value does not decode.
+    #[error("corrupt database: {0}")]
+    Corrupt(String),
+    /// The configuration is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A file the wallet would create exists already (keys are never overwritten).
+    #[error("{} already exists: refusing to overwrite it", path.display())]
+    AlreadyExists {
+        /// The file.
+        path: std::path::PathBuf,
+    },
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    FileIo {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A key file does not parse.
+    #[error("invalid key file {}: {reason}", path.display())]
+    InvalidKeyFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A key file's secret key does not give the public key it states.
+    #[error("key file {} states public key {stated} but its secret key gives {derived}", path.display())]
+    KeyMismatch {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The stated key.
+        stated: rollup_core::schnorr::PublicKey,
+        /// The key derived from the secret.
+        derived: rollup_core::schnorr::PublicKey,
+    },
+    /// An amount or fee has no exact encoding in the compact L1 calldata format.
+    #[error("{what} {value} cannot be posted to L1 exactly (at most {mantissa_bits} significant bits times a power of ten); the nearest lower value that can is {nearest_lower}")]
+    UnpackableValue {
+        /// "amount" or "fee".
+        what: &'static str,
+        /// The value.
+        value: u64,
+        /// The mantissa width of the format.
+        mantissa_bits: u32,
+        /// The largest packable value below it.
+        nearest_lower: u64,
+    },
+    /// A critical task of the node stopped.
+    #[error("task {0} stopped")]
+    TaskStopped(&'static str),
+}
+
+impl Error {
+    /// Whether retrying the same operation later can succeed (a database outage), as
+    /// opposed to a fatal condition that must stop the node.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Database(_))
+    }
 }
 
 /// Results of this crate.

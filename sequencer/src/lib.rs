@@ -1,20 +1,37 @@
 //! The L2 node users submit transfers to.
 //!
 //! ## Architecture
-//! The sequencer is a pipeline of stages, one module each (most are still to be built; the
-//! README's status table says which exist):
+//! The sequencer is a pipeline of stages, one module each:
 //!
 //! ```text
-//! api -> mempool -> batch -> partitions (execute) -> store -> proving jobs -> settlement
+//! api -> admission -> mempool -> journal (durable, then 202)
+//!                        \-> batcher: seal -> execute partitions (rayon) -> store (one tx)
 //! ```
 //!
-//! - [`config`]: flags and environment.
 //! - [`api`]: the HTTP surface (axum).
-//! - [`node`]: [`node::launch`] assembles the stages and runs them until shutdown.
+//! - [`admission`]: stateless checks in parallel (signatures), then the mempool.
+//! - [`mempool`]: per-account nonce order against the pending state, bounded, expiring.
+//! - [`journal`]: group commit of acknowledged transfers before they are acknowledged.
+//! - [`batcher`]: sealing by size or time, execution in partitions (`rollup_core`), storage.
+//! - [`store`]: Postgres, bulk writes, one transaction per batch.
+//! - [`node`]: shared state, crash recovery, and [`node::launch`], which runs every stage
+//!   and stops them all when one stops.
+//! - [`rejection`]: why a transfer is refused, as a machine-readable reason.
+//! - [`metrics`], [`config`]: Prometheus metrics, flags and environment.
+//! - [`wallet`]: key files, signing postable transfers and creating a genesis (the
+//!   library of the `rollup` binary).
 
+pub mod admission;
 pub mod api;
+pub mod batcher;
 pub mod config;
 pub mod error;
+pub mod journal;
+pub mod mempool;
+pub mod metrics;
 pub mod node;
+pub mod rejection;
+pub mod store;
+pub mod wallet;
 
 pub use error::{Error, Result};

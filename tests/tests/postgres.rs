@@ -5,8 +5,8 @@ use sqlx::PgPool;
 
 async fn insert_batch(db: &PgPool, number: i64, root_len: usize) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO batches (number, old_root, new_root, data_commitment, transfer_count)
-         VALUES ($1, $2, $2, $3, 0)",
+        "INSERT INTO batches (number, old_root, new_root, data_commitment, data, transfer_count, fees)
+         VALUES ($1, $2, $2, $3, '\\x01', 0, 0)",
     )
     .bind(number)
     .bind(vec![7u8; root_len])

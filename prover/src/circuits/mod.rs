@@ -1,10 +1,18 @@
 //! In-circuit twins of the domain model: each gadget mirrors a native function of
 //! `rollup-core` and is tested against it on the same inputs.
 //!
+//! - [`gfp5`]: GF(p^5) arithmetic (`Gfp5Target`, the `CircuitBuilderGfp5` trait).
+//! - [`curve`]: ECgFp5 points: complete group law, encoding, validated decoding and
+//!   windowed scalar multiplications.
+//! - [`schnorr`]: verification of the rollup's Schnorr signatures.
+//!
 //! Every circuit of the rollup is built over Goldilocks with its quadratic extension and
 //! Poseidon Merkle commitments ([`C`]); only the final wrapper proof for L1 uses Keccak.
 
+pub mod curve;
 pub mod digest;
+pub mod gfp5;
+pub mod schnorr;
 
 use plonky2::plonk::config::PoseidonGoldilocksConfig;
 

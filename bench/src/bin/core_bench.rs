@@ -1,0 +1,407 @@
+//! `core_bench`: the first figures of the rollup core's hot paths (signatures, the state
+//! tree, batch execution), single-threaded and on all threads side by side.
+//!
+//! Every figure is the median of repeated runs after one warm-up run; each ratio pairs
+//! both sides in the same run (alternating which goes first), so the noise of a shared
+//! machine hits both. The metrics are merged into `--out` (default `bench/results.json`)
+//! and `RESULTS.md` beside it is regenerated from the whole file. Progress goes to stderr.
+
+use std::{
+    collections::HashMap,
+    hint::black_box,
+    path::PathBuf,
+    time::{Instant, SystemTime},
+};
+
+use anyhow::{ensure, Context, Result};
+use bench::{
+    markdown::{self, format_value, Header, RUNS_SUFFIX, RUNS_UNIT},
+    results::{machine_description, merge_into_file, Metric, Results},
+    stats::median,
+    workload::{transfer_batch, BatchShape, SplitMix64},
+};
+use clap::Parser;
+use rayon::{prelude::*, ThreadPool, ThreadPoolBuilder};
+use rollup_core::{
+    hash::Digest,
+    schnorr::{PublicKey, SecretKey},
+    state::State,
+    transfer::{SignedTransfer, Transfer},
+    tree::{StateTree, TreeConfig},
+};
+
+/// Benchmarks of signatures, the state tree and batch execution.
+#[derive(Debug, Parser)]
+struct Args {
+    /// Few runs per figure (the default): a few minutes on a 2-vCPU VM.
+    #[arg(long, conflicts_with = "full")]
+    quick: bool,
+    /// More runs per figure, for numbers to quote.
+    #[arg(long)]
+    full: bool,
+    /// The results file to merge into; `RESULTS.md` is regenerated beside it.
+    #[arg(long, default_value = "bench/results.json")]
+    out: PathBuf,
+}
+
+/// The workload sizes and the number of measured runs. The sizes are the same in both
+/// modes, so quick and full figures compare; `markdown::CORE_RATIOS` describes them.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    runs: usize,
+    /// Transfers signed per `sign_us` run.
+    sign_count: usize,
+    /// Pre-signed transfers verified per `verify` run.
+    verify_count: usize,
+    /// Leaves in the tree before the measured batch.
+    tree_prefill: usize,
+    /// Leaf updates per measured `apply_updates` (half overwrite prefilled leaves).
+    tree_updates: usize,
+    /// Funded genesis accounts.
+    accounts: usize,
+    /// Transfers in the executed batch.
+    transfers: usize,
+}
+
+const SIZES: Plan = Plan {
+    runs: QUICK_RUNS,
+    sign_count: 1024,
+    verify_count: 2048,
+    tree_prefill: 50_000,
+    tree_updates: 4096,
+    accounts: 10_000,
+    transfers: 4096,
+};
+const QUICK_RUNS: usize = 11;
+const FULL_RUNS: usize = 31;
+
+/// Genesis balance of every account: far above what one sender can spend in a batch.
+const BALANCE: u64 = 1_000_000_000;
+/// Hot recipients (an exchange, a merchant) and the share of transfers they receive.
+const HOT_RECIPIENTS: usize = 8;
+const HOT_SHARE: f64 = 0.2;
+
+/// The metrics of this run, with the run count of each.
+#[derive(Default)]
+struct Recorder {
+    results: Results,
+}
+
+impl Recorder {
+    /// Records the median of `samples` as `name`, and their count as `name.runs`.
+    fn record(&mut self, name: &str, samples: &[f64], unit: &str) -> f64 {
+        let value = median(samples).expect("at least one measured run");
+        self.results
+            .insert(name.to_owned(), Metric::now(value, unit));
+        self.results.insert(
+            format!("{name}{RUNS_SUFFIX}"),
+            Metric::now(samples.len() as f64, RUNS_UNIT),
+        );
+        eprintln!(
+            "  {name} = {} {unit} (median of {} runs)",
+            format_value(value),
+            samples.len()
+        );
+        value
+    }
+}
+
+/// Seconds taken by `f`, with its result.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let start = Instant::now();
+    let out = f();
+    (out, start.elapsed().as_secs_f64())
+}
+
+/// Runs both sides back to back, the first one first on even runs and second on odd ones
+/// so that a drift of the machine's load does not favour either; returns (a, b).
+fn paired<A, B>(
+    run: usize,
+    a: impl FnOnce() -> Result<A>,
+    b: impl FnOnce() -> Result<B>,
+) -> Result<(A, B)> {
+    if run.is_multiple_of(2) {
+        let a = a()?;
+        Ok((a, b()?))
+    } else {
+        let b = b()?;
+        Ok((a()?, b))
+    }
+}
+
+/// Progress label: run 0 is the warm-up.
+fn label(run: usize, runs: usize) -> String {
+    if run == 0 {
+        "warm-up".to_owned()
+    } else {
+        format!("run {run}/{runs}")
+    }
+}
+
+/// The sequencer's workload: funded keys, their genesis state and a valid signed batch.
+struct Workload {
+    genesis: State,
+    batch: Vec<Transfer>,
+    signed: Vec<SignedTransfer>,
+    keys: HashMap<PublicKey, SecretKey>,
+}
+
+fn build_workload(plan: &Plan) -> Result<Workload> {
+    eprintln!(
+        "[setup] {} keys, genesis, {} transfers",
+        plan.accounts, plan.transfers
+    );
+    let mut rng = SplitMix64::new(0x5e0_0e2c);
+    // Seeds drawn in order, keys derived in parallel: reproducible and quick.
+    let seeds: Vec<u64> = (0..plan.accounts).map(|_| rng.next_u64()).collect();
+    let secrets: Vec<SecretKey> = seeds
+        .par_iter()
+        .map(|&seed| SplitMix64::new(seed).secret_key())
+        .collect();
+    let public: Vec<PublicKey> = secrets.iter().map(SecretKey::public_key).collect();
+    let balances: Vec<(PublicKey, u64)> = public.iter().map(|&key| (key, BALANCE)).collect();
+    let genesis = State::genesis(TreeConfig::default(), &balances).context("genesis")?;
+    let shape = BatchShape {
+        transfers: plan.transfers,
+        hot_recipients: HOT_RECIPIENTS,
+        hot_share: HOT_SHARE,
+        chain_id: 31337,
+    };
+    let batch = transfer_batch(&mut rng, &public, BALANCE, shape);
+    let keys: HashMap<PublicKey, SecretKey> = public.into_iter().zip(secrets).collect();
+    let signed = batch
+        .par_iter()
+        .map(|transfer| transfer.sign(&keys[&transfer.from]))
+        .collect();
+    Ok(Workload {
+        genesis,
+        batch,
+        signed,
+        keys,
+    })
+}
+
+fn bench_signatures(plan: &Plan, work: &Workload, rec: &mut Recorder) -> Result<()> {
+    let to_sign = &work.batch[..plan.sign_count];
+    let mut sign_us = Vec::new();
+    for run in 0..=plan.runs {
+        let ((), secs) = timed(|| {
+            for transfer in to_sign {
+                black_box(black_box(*transfer).sign(&work.keys[&transfer.from]));
+            }
+        });
+        let us = secs * 1e6 / to_sign.len() as f64;
+        eprintln!(
+            "[signature.sign] {}: {us:.1} us/signature",
+            label(run, plan.runs)
+        );
+        if run > 0 {
+            sign_us.push(us);
+        }
+    }
+    rec.record("signature.sign_us", &sign_us, "us");
+
+    let signed = &work.signed[..plan.verify_count];
+    let n = signed.len() as f64;
+    let (mut verify_us, mut tps_all, mut speedup) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..=plan.runs {
+        let (one, all) = paired(
+            run,
+            || {
+                let (checked, secs) =
+                    timed(|| signed.iter().try_for_each(|s| black_box(s).verify()));
+                checked.context("a benchmark signature does not verify")?;
+                Ok(secs)
+            },
+            || {
+                let (checked, secs) =
+                    timed(|| signed.par_iter().try_for_each(|s| black_box(s).verify()));
+                checked.context("a benchmark signature does not verify")?;
+                Ok(secs)
+            },
+        )?;
+        eprintln!(
+            "[signature.verify] {}: 1 thread {:.1} us/signature, all threads {:.0} tx/s",
+            label(run, plan.runs),
+            one * 1e6 / n,
+            n / all
+        );
+        if run > 0 {
+            verify_us.push(one * 1e6 / n);
+            tps_all.push(n / all);
+            speedup.push(one / all);
+        }
+    }
+    rec.record("signature.verify_us", &verify_us, "us");
+    rec.record("signature.verify_tps_all_threads", &tps_all, "tx/s");
+    rec.record("signature.verify_parallel_speedup", &speedup, "ratio");
+    Ok(())
+}
+
+fn bench_tree(plan: &Plan, single: &ThreadPool, rec: &mut Recorder) -> Result<()> {
+    eprintln!("[setup] state tree with {} leaves", plan.tree_prefill);
+    let mut rng = SplitMix64::new(0x7_2ee);
+    let slots = 1u64 << TreeConfig::default().depth();
+    let prefill: Vec<(u64, Digest)> = (0..plan.tree_prefill)
+        .map(|_| (rng.below(slots), rng.digest()))
+        .collect();
+    let mut base = StateTree::new(TreeConfig::default());
+    base.apply_updates(&prefill).context("prefill")?;
+    // Half the updates overwrite existing leaves (balances change), half fill new slots
+    // (new accounts).
+    let updates: Vec<(u64, Digest)> = (0..plan.tree_updates)
+        .map(|i| {
+            let index = if i.is_multiple_of(2) {
+                prefill[rng.below(prefill.len() as u64) as usize].0
+            } else {
+                rng.below(slots)
+            };
+            (index, rng.digest())
+        })
+        .collect();
+
+    let n = updates.len() as f64;
+    let (mut one_rate, mut all_rate, mut speedup) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..=plan.runs {
+        let (mut tree_one, mut tree_all) = (base.clone(), base.clone());
+        let (one, all) = paired(
+            run,
+            || {
+                let (applied, secs) = timed(|| single.install(|| tree_one.apply_updates(&updates)));
+                applied?;
+                Ok(secs)
+            },
+            || {
+                let (applied, secs) = timed(|| tree_all.apply_updates(&updates));
+                applied?;
+                Ok(secs)
+            },
+        )?;
+        ensure!(
+            tree_one.root() == tree_all.root(),
+            "1-thread and all-threads roots differ"
+        );
+        eprintln!(
+            "[tree.apply_updates] {}: 1 thread {:.0} updates/s, all threads {:.0} updates/s",
+            label(run, plan.runs),
+            n / one,
+            n / all
+        );
+        if run > 0 {
+            one_rate.push(n / one);
+            all_rate.push(n / all);
+            speedup.push(one / all);
+        }
+    }
+    rec.record("tree.updates_per_s_1thread", &one_rate, "updates/s");
+    rec.record("tree.updates_per_s_all_threads", &all_rate, "updates/s");
+    rec.record("tree.parallel_speedup", &speedup, "ratio");
+    Ok(())
+}
+
+fn bench_sequencer(
+    plan: &Plan,
+    work: &Workload,
+    single: &ThreadPool,
+    rec: &mut Recorder,
+) -> Result<()> {
+    let n = work.batch.len() as f64;
+    let (mut one_tps, mut all_tps, mut speedup, mut share) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in 0..=plan.runs {
+        // Fresh copies of genesis, cloned outside the timed regions.
+        let (mut state_one, mut state_all) = (work.genesis.clone(), work.genesis.clone());
+        let (verified, verify) =
+            timed(|| work.signed.iter().try_for_each(|s| black_box(s).verify()));
+        verified.context("a batch signature does not verify")?;
+        let ((root_one, one), (root_all, all)) = paired(
+            run,
+            || {
+                let (outcome, secs) =
+                    timed(|| single.install(|| state_one.execute_batch(&work.batch)));
+                Ok((outcome.context("executing the batch")?.new_root, secs))
+            },
+            || {
+                let (outcome, secs) = timed(|| state_all.execute_batch(&work.batch));
+                Ok((outcome.context("executing the batch")?.new_root, secs))
+            },
+        )?;
+        ensure!(
+            root_one == root_all,
+            "1-thread and all-threads roots differ"
+        );
+        eprintln!(
+            "[sequencer.execute_batch] {}: 1 thread {:.0} tx/s, all threads {:.0} tx/s, \
+             signature share {:.2}",
+            label(run, plan.runs),
+            n / one,
+            n / all,
+            verify / (verify + one)
+        );
+        if run > 0 {
+            one_tps.push(n / one);
+            all_tps.push(n / all);
+            speedup.push(one / all);
+            share.push(verify / (verify + one));
+        }
+    }
+    rec.record("sequencer.exec_tps_1thread", &one_tps, "tx/s");
+    rec.record("sequencer.exec_tps_all_threads", &all_tps, "tx/s");
+    rec.record("sequencer.parallel_speedup", &speedup, "ratio");
+    rec.record("sequencer.sigverify_cpu_share", &share, "share");
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let plan = Plan {
+        runs: if args.full && !args.quick {
+            FULL_RUNS
+        } else {
+            QUICK_RUNS
+        },
+        ..SIZES
+    };
+    let started = Instant::now();
+    eprintln!(
+        "core_bench ({} mode, {} runs per figure) on {}, rayon default pool: {} threads",
+        if args.full { "full" } else { "quick" },
+        plan.runs,
+        machine_description(),
+        rayon::current_num_threads()
+    );
+    let single = ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .context("building the 1-thread pool")?;
+
+    let mut rec = Recorder::default();
+    let work = build_workload(&plan)?;
+    bench_signatures(&plan, &work, &mut rec)?;
+    bench_tree(&plan, &single, &mut rec)?;
+    bench_sequencer(&plan, &work, &single, &mut rec)?;
+
+    if let Some(dir) = args.out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let all = merge_into_file(&args.out, rec.results)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    let header = Header {
+        machine: machine_description(),
+        date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        command: std::iter::once("cargo run --release -p bench --bin core_bench --".to_owned())
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let page = args.out.with_file_name("RESULTS.md");
+    std::fs::write(&page, markdown::render(&all, &header))
+        .with_context(|| format!("writing {}", page.display()))?;
+    eprintln!(
+        "wrote {} and {} in {:.0} s",
+        args.out.display(),
+        page.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,292 @@
+//! `bench/RESULTS.md`, regenerated from the whole of `bench/results.json`.
+//!
+//! The page is always rebuilt from the results file, never edited in place, so figures
+//! written by other benchmarks (or by earlier partial runs) are kept and the page can't
+//! drift from the data. Every metric is listed in one table; metrics that only make sense
+//! side by side (the parallel speedups) also get a section of their own with what they
+//! mean.
+
+use std::fmt::Write as _;
+
+use crate::results::{Metric, Results};
+
+/// Suffix of the companion metric that holds how many runs a figure is the median of
+/// (`signature.verify_us.runs` for `signature.verify_us`), so the run count lives in the
+/// results file beside the figure.
+pub const RUNS_SUFFIX: &str = ".runs";
+/// Unit of the run-count companions.
+pub const RUNS_UNIT: &str = "runs";
+
+/// What the page header says about the run that regenerated it.
+#[derive(Clone, Debug)]
+pub struct Header {
+    /// The machine of that run ([`crate::results::machine_description`]).
+    pub machine: String,
+    /// When it ran (RFC 3339, UTC).
+    pub date: String,
+    /// The command that ran it.
+    pub command: String,
+}
+
+/// A group of metrics shown together with an explanation, when any of them is present.
+#[derive(Clone, Copy, Debug)]
+pub struct Section {
+    /// The section heading.
+    pub heading: &'static str,
+    /// What the figures measure and how to read them.
+    pub explanation: &'static str,
+    /// The metrics, in display order (absent ones are skipped).
+    pub metrics: &'static [&'static str],
+}
+
+/// The side-by-side ratios of `core_bench`: each is a median over runs in which both
+/// sides were measured back to back, alternating which side goes first.
+pub const CORE_RATIOS: Section = Section {
+    heading: "core_bench: side-by-side ratios",
+    explanation: "Each speedup is the median over runs of (all-threads throughput / \
+        1-thread throughput), both sides measured back to back in the same run, so slow \
+        drifts of a shared machine cancel out. A speedup is bounded by the cores that \
+        really run in parallel, not by the logical CPU count. \
+        `sequencer.sigverify_cpu_share` is the share of single-threaded CPU time \
+        (verify every signature of the batch + execute the batch) spent verifying \
+        signatures: the stateless, trivially parallel part of the sequencer's work. \
+        Workloads (fixed seeds): `apply_updates` of 4,096 leaf updates (half overwrites) \
+        into a depth-32, 16-partition tree holding 50,000 leaves; `execute_batch` of \
+        4,096 transfers among 10,000 funded accounts (uniform senders, 20% to 8 hot \
+        recipients) on a fresh clone of genesis; signatures over pre-signed transfers.",
+    metrics: &[
+        "signature.verify_parallel_speedup",
+        "tree.parallel_speedup",
+        "sequencer.parallel_speedup",
+        "sequencer.sigverify_cpu_share",
+    ],
+};
+
+/// The sections the page shows before the full table; benchmarks with figures to
+/// explain add theirs here.
+pub const SECTIONS: &[Section] = &[CORE_RATIOS];
+
+/// The logical CPU count in a [`crate::results::machine_description`] string.
+fn logical_cpus(machine: &str) -> Option<usize> {
+    machine
+        .strip_suffix(" logical CPUs")?
+        .rsplit(", ")
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// What the speedups mean on the machine they were measured on.
+fn scaling_note(machine: &str) -> String {
+    match logical_cpus(machine) {
+        Some(cpus) if cpus <= 4 => format!(
+            "These ratios come from {machine}: a small shared VM whose vCPUs behave like \
+             about one core under parallel load, so speedups near 1 are expected here. \
+             They show that the parallel paths cost little over the sequential ones, not \
+             how they scale; the scaling figures need a machine with more real cores."
+        ),
+        Some(cpus) => format!(
+            "These ratios come from {machine}; the ideal speedup there is at most {cpus} \
+             (fewer if the logical CPUs are hyperthreads)."
+        ),
+        None => format!("These ratios come from {machine}."),
+    }
+}
+
+/// A figure for a table: thousands separators for large values, three significant
+/// digits for small ones.
+pub fn format_value(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    if value.abs() >= 1000.0 {
+        let digits = format!("{:.0}", value.abs());
+        let mut grouped = String::new();
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        return if value < 0.0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        };
+    }
+    let decimals = if value.abs() >= 100.0 {
+        0
+    } else if value.abs() >= 10.0 {
+        1
+    } else if value.abs() >= 1.0 {
+        2
+    } else {
+        3
+    };
+    format!("{value:.decimals$}")
+}
+
+/// One table row: name, median, run count, unit, and when (and where, if not on the
+/// header's machine) it was measured.
+fn row(out: &mut String, name: &str, metric: &Metric, results: &Results, machine: &str) {
+    let runs = results
+        .get(&format!("{name}{RUNS_SUFFIX}"))
+        .filter(|runs| runs.unit == RUNS_UNIT)
+        .map_or_else(|| "–".to_owned(), |runs| format!("{:.0}", runs.value));
+    let mut when = metric.when.clone();
+    if metric.machine != machine {
+        when.push_str(&format!(" on {}", metric.machine));
+    }
+    let _ = writeln!(
+        out,
+        "| `{name}` | {} | {runs} | {} | {when} |",
+        format_value(metric.value),
+        metric.unit
+    );
+}
+
+/// Whether `name` is the run-count companion of another metric of `results` (shown in
+/// that metric's row rather than as a row of its own).
+fn is_run_count(name: &str, metric: &Metric, results: &Results) -> bool {
+    metric.unit == RUNS_UNIT
+        && name
+            .strip_suffix(RUNS_SUFFIX)
+            .is_some_and(|base| results.contains_key(base))
+}
+
+const TABLE_HEAD: &str = "| Metric | Median | Runs | Unit | Measured |\n|---|---:|---:|---|---|\n";
+
+/// The whole page: header, the explained sections present in `results`, then every
+/// metric of `results` (run counts folded into their metric's row).
+pub fn render(results: &Results, header: &Header) -> String {
+    let mut out = String::new();
+    out.push_str("# Benchmark results\n\n");
+    out.push_str(
+        "Generated from `bench/results.json` (do not edit by hand: every benchmark \
+         regenerates this page from the whole file). Figures are medians of repeated runs \
+         after warm-up.\n\n",
+    );
+    let _ = writeln!(out, "- Machine: {}", header.machine);
+    let _ = writeln!(out, "- Date: {}", header.date);
+    let _ = writeln!(out, "- Command: `{}`\n", header.command);
+
+    for section in SECTIONS {
+        let present: Vec<(&str, &Metric)> = section
+            .metrics
+            .iter()
+            .filter_map(|&name| results.get(name).map(|metric| (name, metric)))
+            .collect();
+        let Some((_, first)) = present.first() else {
+            continue;
+        };
+        let _ = writeln!(out, "## {}\n", section.heading);
+        out.push_str(TABLE_HEAD);
+        for (name, metric) in &present {
+            row(&mut out, name, metric, results, &header.machine);
+        }
+        let _ = writeln!(
+            out,
+            "\n{}\n\n{}\n",
+            section.explanation,
+            scaling_note(&first.machine)
+        );
+    }
+
+    out.push_str("## All metrics\n\n");
+    out.push_str(TABLE_HEAD);
+    for (name, metric) in results {
+        if !is_run_count(name, metric, results) {
+            row(&mut out, name, metric, results, &header.machine);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metric(value: f64, unit: &str, machine: &str) -> Metric {
+        Metric {
+            value,
+            unit: unit.into(),
+            machine: machine.into(),
+            when: "2025-01-01T00:00:00Z".into(),
+        }
+    }
+
+    const SMALL: &str = "Some CPU, 2 logical CPUs";
+
+    fn header() -> Header {
+        Header {
+            machine: SMALL.into(),
+            date: "2025-01-02T00:00:00Z".into(),
+            command: "core_bench --quick".into(),
+        }
+    }
+
+    #[test]
+    fn every_metric_is_listed_with_its_run_count() {
+        let results = Results::from([
+            ("signature.verify_us".into(), metric(123.456, "us", SMALL)),
+            (
+                "signature.verify_us.runs".into(),
+                metric(5.0, "runs", SMALL),
+            ),
+            ("tree.parallel_speedup".into(), metric(1.04, "ratio", SMALL)),
+            (
+                "tree.parallel_speedup.runs".into(),
+                metric(7.0, "runs", SMALL),
+            ),
+            // From another benchmark, on another machine, without a run count.
+            (
+                "load.p99_ms".into(),
+                metric(12_345.6, "ms", "Big CPU, 64 logical CPUs"),
+            ),
+            // A `.runs` name whose base is absent is a metric of its own.
+            ("orphan.runs".into(), metric(3.0, "runs", SMALL)),
+        ]);
+        let page = render(&results, &header());
+        let all = page.split("## All metrics").nth(1).unwrap();
+        for name in [
+            "signature.verify_us",
+            "tree.parallel_speedup",
+            "load.p99_ms",
+            "orphan.runs",
+        ] {
+            assert!(all.contains(&format!("| `{name}` |")), "{name} missing");
+        }
+        assert!(all.contains("| `signature.verify_us` | 123 | 5 | us |"));
+        assert!(all.contains("| `load.p99_ms` | 12,346 | – | ms | 2025-01-01T00:00:00Z on Big CPU"));
+        assert!(!all.contains("`signature.verify_us.runs`"));
+        assert!(page.contains("Command: `core_bench --quick`"));
+
+        // The ratio section shows the ratio present, with the small-machine note.
+        let ratios = page.split("## core_bench").nth(1).unwrap();
+        let ratios = ratios.split("## All metrics").next().unwrap();
+        assert!(ratios.contains("| `tree.parallel_speedup` | 1.04 | 7 | ratio |"));
+        assert!(!ratios.contains("sequencer.parallel_speedup` |"));
+        assert!(ratios.contains("speedups near 1 are expected"));
+    }
+
+    #[test]
+    fn sections_without_metrics_are_left_out() {
+        let results = Results::from([("x".into(), metric(1.0, "us", SMALL))]);
+        let page = render(&results, &header());
+        assert!(!page.contains("## core_bench"));
+        assert!(page.contains("| `x` | 1.00 | – | us |"));
+    }
+
+    #[test]
+    fn values_and_machines_are_formatted() {
+        assert_eq!(format_value(1_234_567.8), "1,234,568");
+        assert_eq!(format_value(-1234.0), "-1,234");
+        assert_eq!(format_value(999.4), "999");
+        assert_eq!(format_value(42.42), "42.4");
+        assert_eq!(format_value(1.0), "1.00");
+        assert_eq!(format_value(0.12345), "0.123");
+        assert_eq!(logical_cpus(SMALL), Some(2));
+        assert_eq!(logical_cpus("unknown"), None);
+        assert!(scaling_note("Big, 64 logical CPUs").contains("at most 64"));
+    }
+}

@@ -1,0 +1,350 @@
+//! The API driven in process (no socket) against a real Postgres, with the journal and the
+//! batcher running.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{body::Body, http::StatusCode};
+use http_body_util::BodyExt;
+use rollup_core::{
+    genesis::{Genesis, GenesisAccount},
+    schnorr::SecretKey,
+    transfer::{SignedTransfer, Transfer},
+    tree::TreeConfig,
+};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+use super::*;
+use crate::{
+    batcher, journal,
+    mempool::MempoolConfig,
+    node::{NodeConfig, Recovered},
+    store::Store,
+};
+
+const CHAIN: u64 = 4242;
+
+struct Harness {
+    node: Arc<Node>,
+    keys: Vec<SecretKey>,
+    cancel: CancellationToken,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+async fn start(db: PgPool) -> Harness {
+    let keys: Vec<SecretKey> = (0..3).map(|_| SecretKey::random()).collect();
+    let accounts = keys[..2]
+        .iter()
+        .map(|k| GenesisAccount {
+            public_key: k.public_key(),
+            balance: 1_000_000,
+        })
+        .collect();
+    let genesis = Genesis::new(CHAIN, TreeConfig::new(32, 2).unwrap(), accounts).unwrap();
+    let config = NodeConfig {
+        max_batch_size: 64,
+        batch_interval: Duration::from_millis(20),
+        mempool: MempoolConfig {
+            capacity: 1_000,
+            max_nonce_gap: 8,
+            future_ttl: Duration::from_secs(60),
+        },
+        max_transfers_per_request: 100,
+    };
+    let Recovered {
+        node,
+        journal,
+        next_batch,
+    } = Node::recover(Store::new(db), &genesis, config)
+        .await
+        .unwrap();
+    let cancel = CancellationToken::new();
+    tokio::spawn(journal::run(Arc::clone(&node), journal, cancel.clone()));
+    tokio::spawn(batcher::run(Arc::clone(&node), next_batch, cancel.clone()));
+    Harness { node, keys, cancel }
+}
+
+async fn call(
+    node: &Arc<Node>,
+    method: &str,
+    uri: &str,
+    body: Option<Vec<u8>>,
+) -> (StatusCode, Value) {
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(body.map_or_else(Body::empty, Body::from))
+        .unwrap();
+    let response = router(Arc::clone(node), 64 * 1024)
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| json!({ "text": String::from_utf8_lossy(&bytes) })),
+    )
+}
+
+fn pay(from: &SecretKey, to: &SecretKey, amount: u64, nonce: u32) -> SignedTransfer {
+    Transfer {
+        chain_id: CHAIN,
+        from: from.public_key(),
+        to: to.public_key(),
+        amount,
+        fee: 10,
+        nonce,
+    }
+    .sign(from)
+}
+
+async fn post(node: &Arc<Node>, body: &impl serde::Serialize) -> (StatusCode, Value) {
+    call(
+        node,
+        "POST",
+        "/v1/transfers",
+        Some(serde_json::to_vec(body).unwrap()),
+    )
+    .await
+}
+
+async fn wait_executed(node: &Arc<Node>, hash: &str) -> Value {
+    for _ in 0..200 {
+        let (_, body) = call(node, "GET", &format!("/v1/transfers/{hash}"), None).await;
+        if body["status"] == "executed" {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("transfer {hash} was not executed in time");
+}
+
+#[sqlx::test(migrator = "rollup_core::schema::MIGRATOR")]
+async fn a_transfer_is_acknowledged_executed_and_visible_in_accounts_and_batches(db: PgPool) {
+    let Harness { node, keys, .. } = &start(db).await;
+    let (status, body) = post(node, &pay(&keys[0], &keys[2], 5_000, 0)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["status"], "pending");
+    let hash = body["hash"].as_str().unwrap().to_owned();
+
+    let executed = wait_executed(node, &hash).await;
+    assert_eq!(executed["batch"], 1);
+    assert_eq!(executed["position"], 0);
+
+    let (status, recipient) = call(
+        node,
+        "GET",
+        &format!("/v1/accounts/{}", keys[2].public_key()),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(recipient["balance"], "5000");
+    assert!(recipient["index"].is_u64());
+    let (_, sender) = call(
+        node,
+        "GET",
+        &format!("/v1/accounts/{}", keys[0].public_key()),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (sender["balance"].as_str(), sender["nonce"].as_u64()),
+        (Some("994990"), Some(1))
+    );
+
+    let (status, batch) = call(node, "GET", "/v1/batches/latest", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(batch["number"], 1);
+    assert_eq!(batch["size"], 1);
+    assert_eq!(
+        batch["new_root"].as_str().unwrap(),
+        node.state.read().unwrap().root().to_string()
+    );
+    assert_eq!(call(node, "GET", "/v1/batches/1", None).await.1, batch);
+    assert_eq!(
+        call(node, "GET", "/v1/batches/2", None).await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    let (status, metrics) = call(node, "GET", "/metrics", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(metrics["text"]
+        .as_str()
+        .unwrap()
+        .contains("sequencer_transfers_executed_total 1"));
+    assert_eq!(call(node, "GET", "/health", None).await.0, StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "rollup_core::schema::MIGRATOR")]
+async fn bad_input_gets_a_4xx_with_its_reason(db: PgPool) {
+    let Harness { node, keys, .. } = &start(db).await;
+    let good = pay(&keys[0], &keys[2], 100, 0);
+    let good_json = serde_json::to_value(good).unwrap();
+    let with = |field: &str, value: Value| {
+        let mut body = good_json.clone();
+        body[field] = value;
+        serde_json::to_vec(&body).unwrap()
+    };
+    let post_raw = |body: Vec<u8>| call(node, "POST", "/v1/transfers", Some(body));
+
+    let cases: Vec<(Vec<u8>, StatusCode, &str)> = vec![
+        (b"{not json".to_vec(), StatusCode::BAD_REQUEST, "malformed"),
+        (b"[]".to_vec(), StatusCode::BAD_REQUEST, "malformed"),
+        (
+            with("from", json!("0xzz")),
+            StatusCode::BAD_REQUEST,
+            "malformed",
+        ),
+        // A non-canonical field element (a word equal to p) in the recipient's key.
+        (
+            with(
+                "to",
+                json!(format!("0x{}{}", "01000000ffffffff", "00".repeat(32))),
+            ),
+            StatusCode::BAD_REQUEST,
+            "malformed",
+        ),
+        (
+            with("amount", json!("-5")),
+            StatusCode::BAD_REQUEST,
+            "malformed",
+        ),
+        (
+            with("amount", json!("123456789012345678")),
+            StatusCode::BAD_REQUEST,
+            "unpackable_amount",
+        ),
+        (
+            with("amount", json!("101")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_signature",
+        ),
+        (
+            serde_json::to_vec(
+                &Transfer {
+                    chain_id: 1,
+                    ..good.transfer
+                }
+                .sign(&keys[0]),
+            )
+            .unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "wrong_chain",
+        ),
+        (
+            serde_json::to_vec(&pay(&keys[2], &keys[0], 1, 0)).unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_account",
+        ),
+        (
+            serde_json::to_vec(&pay(&keys[1], &keys[0], 2_000_000, 0)).unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "insufficient_balance",
+        ),
+        (
+            serde_json::to_vec(&pay(&keys[1], &keys[0], 1, 9)).unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nonce_too_far",
+        ),
+        (
+            vec![b' '; 70 * 1024],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+    ];
+    for (body, status, reason) in cases {
+        let (got_status, got) = post_raw(body).await;
+        assert_eq!(
+            (got_status, got["reason"].as_str()),
+            (status, Some(reason)),
+            "{got}"
+        );
+        assert!(got["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+
+    assert_eq!(post(node, &good).await.0, StatusCode::ACCEPTED);
+    let (status, dup) = post(node, &good).await;
+    assert_eq!(
+        (status, dup["reason"].as_str()),
+        (StatusCode::CONFLICT, Some("duplicate"))
+    );
+    let hash = post(node, &pay(&keys[0], &keys[2], 100, 1)).await.1["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_executed(node, &hash).await;
+    let (status, replay) = post(node, &good).await;
+    assert_eq!(
+        (status, replay["reason"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("nonce_too_low"))
+    );
+
+    assert_eq!(
+        call(node, "GET", "/v1/transfers/0x1234", None).await.1["reason"],
+        "malformed"
+    );
+    let unknown = format!("0x{}", "00".repeat(32));
+    assert_eq!(
+        call(node, "GET", &format!("/v1/transfers/{unknown}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(node, "GET", "/v1/accounts/0x12", None).await.1["reason"],
+        "malformed"
+    );
+    assert_eq!(
+        call(node, "GET", "/v1/batches/x", None).await.1["reason"],
+        "malformed"
+    );
+    assert_eq!(
+        call(node, "GET", "/health", None).await.0,
+        StatusCode::OK,
+        "the service stays up"
+    );
+}
+
+#[sqlx::test(migrator = "rollup_core::schema::MIGRATOR")]
+async fn an_array_gets_one_outcome_per_transfer(db: PgPool) {
+    let Harness { node, keys, .. } = &start(db).await;
+    let mut items: Vec<Value> = (0..5)
+        .map(|n| serde_json::to_value(pay(&keys[0], &keys[2], 10, n)).unwrap())
+        .collect();
+    items.push(json!({ "nonsense": true }));
+    items.push(serde_json::to_value(pay(&keys[1], &keys[2], 10, 3)).unwrap()); // queued: nonce gap 3
+    let (status, body) = post(node, &items).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        (body["accepted"].as_u64(), body["rejected"].as_u64()),
+        (Some(6), Some(1))
+    );
+    assert_eq!(body["results"][5]["reason"], "malformed");
+    assert_eq!(body["results"][6]["queued"], true);
+    wait_executed(node, body["results"][4]["hash"].as_str().unwrap()).await;
+    let (_, account) = call(
+        node,
+        "GET",
+        &format!("/v1/accounts/{}", keys[2].public_key()),
+        None,
+    )
+    .await;
+    assert_eq!(account["balance"], "50");
+
+    let (status, none) = post(node, &vec![json!(1), json!(2)]).await;
+    assert_eq!(
+        (status, none["accepted"].as_u64()),
+        (StatusCode::BAD_REQUEST, Some(0))
+    );
+}

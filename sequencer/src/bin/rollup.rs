@@ -1,0 +1,124 @@
+//! `rollup`: the wallet CLI: key files, signed transfers and a deployment's genesis (see
+//! `sequencer::wallet`, which does the work).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use rollup_core::{
+    genesis::DEFAULT_CHAIN_ID,
+    schnorr::PublicKey,
+    tree::{TreeConfig, DEFAULT_DEPTH, DEFAULT_PARTITION_BITS},
+};
+use sequencer::wallet;
+
+/// The rollup's wallet: keys, signed transfers and genesis files.
+#[derive(Debug, Parser)]
+#[command(name = "rollup", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Creates a new key file (mode 0600, never overwritten) and prints its address.
+    Keygen {
+        /// The key file to create.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Prints the address (public key) of a key file.
+    Address {
+        /// The key file.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+    },
+    /// Signs a transfer from a key file's account and prints it as one line of JSON, the
+    /// body the sequencer's API takes.
+    SignTransfer {
+        /// The sender's key file.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The recipient's address (0x followed by 80 hex digits).
+        #[arg(long, value_name = "ADDRESS")]
+        to: PublicKey,
+        /// Amount, in the token's smallest unit; must be postable to L1.
+        #[arg(long)]
+        amount: u64,
+        /// Fee, in the token's smallest unit; must be postable to L1.
+        #[arg(long)]
+        fee: u64,
+        /// The sender's next nonce.
+        #[arg(long)]
+        nonce: u32,
+        /// The deployment's chain id.
+        #[arg(long, env = "ROLLUP_CHAIN_ID", default_value_t = DEFAULT_CHAIN_ID)]
+        chain_id: u64,
+    },
+    /// Creates a deployment: N funded key files and the genesis.json that funds them.
+    Genesis {
+        /// How many accounts to create.
+        #[arg(long, value_name = "N")]
+        accounts: usize,
+        /// The balance of each account.
+        #[arg(long, value_name = "B")]
+        balance: u64,
+        /// Where to write the key files and genesis.json (created if needed).
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        /// The deployment's chain id.
+        #[arg(long, env = "ROLLUP_CHAIN_ID", default_value_t = DEFAULT_CHAIN_ID)]
+        chain_id: u64,
+        /// The state tree's depth.
+        #[arg(long, default_value_t = DEFAULT_DEPTH)]
+        depth: u32,
+        /// The number of partition bits (2^P partitions).
+        #[arg(long, default_value_t = DEFAULT_PARTITION_BITS)]
+        partition_bits: u32,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Keygen { out } => {
+            let key = rollup_core::schnorr::SecretKey::random();
+            wallet::write_key_file(&out, &key)?;
+            println!("{}", key.public_key());
+        }
+        Command::Address { key } => {
+            println!("{}", wallet::read_key_file(&key)?.public_key());
+        }
+        Command::SignTransfer {
+            key,
+            to,
+            amount,
+            fee,
+            nonce,
+            chain_id,
+        } => {
+            let key = wallet::read_key_file(&key)?;
+            let signed = wallet::sign_transfer(&key, chain_id, to, amount, fee, nonce)
+                .context("refusing to sign the transfer")?;
+            println!("{}", serde_json::to_string(&signed)?);
+        }
+        Command::Genesis {
+            accounts,
+            balance,
+            out_dir,
+            chain_id,
+            depth,
+            partition_bits,
+        } => {
+            let tree = TreeConfig::new(depth, partition_bits)?;
+            let created = wallet::create_genesis(&out_dir, accounts, balance, chain_id, tree)
+                .context("creating the genesis")?;
+            println!(
+                "{accounts} accounts funded with {balance} each, chain id {chain_id}, state root {}: {}",
+                created.genesis.state_root,
+                created.genesis_path.display()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,447 @@
+//! Postgres storage of the sequencer: the chain's genesis, the journal of acknowledged
+//! transfers, sealed batches with their account states, and the reads the API needs.
+//!
+//! Every multi-row write is one statement over `UNNEST`ed arrays (bulk, not row by row),
+//! and a sealed batch is written in one database transaction.
+
+use rollup_core::{
+    account::Account,
+    batch_data::DataCommitment,
+    genesis::Genesis,
+    hash::Digest,
+    schnorr::{PublicKey, Signature},
+    state::State,
+    transfer::{SignedTransfer, Transfer},
+};
+use sqlx::{PgPool, Row};
+
+use crate::{mempool::Entry, Error, Result};
+
+/// A batch ready to be stored: everything its row, its transfers and its accounts need.
+#[derive(Clone, Debug)]
+pub struct SealedBatch {
+    /// Its number (consecutive from 1).
+    pub number: u64,
+    /// State root before.
+    pub old_root: Digest,
+    /// State root after.
+    pub new_root: Digest,
+    /// The transfers' hashes in execution order.
+    pub transfers: Vec<Digest>,
+    /// The final state of every account it touched, by global index.
+    pub accounts: Vec<(u64, Account)>,
+    /// Total fees.
+    pub fees: u64,
+    /// The L1 calldata.
+    pub data: Vec<u8>,
+    /// Keccak-256 of the calldata.
+    pub data_commitment: DataCommitment,
+}
+
+/// A stored batch, as the API shows it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BatchRecord {
+    /// Its number.
+    pub number: u64,
+    /// State root before.
+    pub old_root: Digest,
+    /// State root after.
+    pub new_root: Digest,
+    /// Keccak-256 of its calldata.
+    pub data_commitment: DataCommitment,
+    /// Number of transfers.
+    pub size: u32,
+    /// Calldata bytes.
+    pub data_bytes: u32,
+    /// Total fees.
+    #[serde(serialize_with = "as_decimal")]
+    pub fees: u64,
+    /// When it was sealed (RFC 3339).
+    pub sealed_at: String,
+}
+
+/// Where a stored transfer is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoredStatus {
+    /// Acknowledged, not yet in a batch.
+    Pending,
+    /// In a sealed batch at a position.
+    Executed {
+        /// The batch.
+        batch: u64,
+        /// Its position in the batch.
+        position: u32,
+    },
+    /// Acknowledged, then refused.
+    Rejected {
+        /// Machine-readable reason.
+        reason: String,
+        /// Explanation.
+        message: String,
+    },
+}
+
+fn as_decimal<S: serde::Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// u64 values are stored bit-for-bit in BIGINT.
+fn to_db(value: u64) -> i64 {
+    value as i64
+}
+
+fn from_db(value: i64) -> u64 {
+    value as u64
+}
+
+fn digest(bytes: &[u8]) -> Result<Digest> {
+    Digest::from_bytes(bytes).map_err(|e| Error::Corrupt(format!("stored digest: {e}")))
+}
+
+fn key(bytes: &[u8]) -> Result<PublicKey> {
+    PublicKey::from_bytes(bytes).map_err(|e| Error::Corrupt(format!("stored public key: {e}")))
+}
+
+/// The sequencer's database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: PgPool,
+}
+
+impl Store {
+    /// Wraps a migrated pool.
+    pub fn new(db: PgPool) -> Self {
+        Self { db }
+    }
+
+    /// The pool (for health checks).
+    pub fn pool(&self) -> &PgPool {
+        &self.db
+    }
+
+    /// Records the genesis on a new database, or checks that an existing database belongs
+    /// to the same chain (same chain id, tree shape and genesis root).
+    pub async fn init_chain(&self, genesis: &Genesis) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let existing =
+            sqlx::query("SELECT chain_id, tree_depth, partition_bits, genesis_root FROM chain")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(row) = existing {
+            let stored = (
+                from_db(row.get("chain_id")),
+                row.get::<i32, _>("tree_depth") as u32,
+                row.get::<i32, _>("partition_bits") as u32,
+                digest(row.get("genesis_root"))?,
+            );
+            let expected = (
+                genesis.chain_id,
+                genesis.tree.depth(),
+                genesis.tree.partition_bits(),
+                genesis.state_root,
+            );
+            if stored != expected {
+                return Err(Error::GenesisMismatch(format!(
+                    "the database holds chain {} (depth {}, {} partition bits, genesis root {}), the genesis file is chain {} (depth {}, {} partition bits, root {})",
+                    stored.0, stored.1, stored.2, stored.3, expected.0, expected.1, expected.2, expected.3
+                )));
+            }
+            return Ok(());
+        }
+        sqlx::query("INSERT INTO chain (chain_id, tree_depth, partition_bits, genesis_root) VALUES ($1, $2, $3, $4)")
+            .bind(to_db(genesis.chain_id))
+            .bind(genesis.tree.depth() as i32)
+            .bind(genesis.tree.partition_bits() as i32)
+            .bind(genesis.state_root.to_bytes().to_vec())
+            .execute(&mut *tx)
+            .await?;
+        let state = genesis.state()?;
+        let accounts: Vec<(u64, Account)> = genesis
+            .accounts
+            .iter()
+            .map(|a| {
+                state
+                    .account(&a.public_key)
+                    .map(|(index, account)| (index, *account))
+                    .expect("genesis account")
+            })
+            .collect();
+        upsert_accounts(&mut tx, &accounts, 0).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rebuilds the state from the stored accounts and checks its root against the newest
+    /// batch's (or the genesis root). Returns the state and the newest batch number.
+    pub async fn load_state(&self, genesis: &Genesis) -> Result<(State, u64)> {
+        let rows = sqlx::query("SELECT index, public_key, balance, nonce FROM accounts")
+            .fetch_all(&self.db)
+            .await?;
+        let mut accounts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let account = Account {
+                public_key: key(row.get("public_key"))?,
+                balance: from_db(row.get("balance")),
+                nonce: row.get::<i64, _>("nonce") as u32,
+            };
+            accounts.push((from_db(row.get("index")), account));
+        }
+        let state = State::from_accounts(genesis.tree, accounts)?;
+        let latest =
+            sqlx::query("SELECT number, new_root FROM batches ORDER BY number DESC LIMIT 1")
+                .fetch_optional(&self.db)
+                .await?;
+        let (number, expected) = match latest {
+            Some(row) => (from_db(row.get("number")), digest(row.get("new_root"))?),
+            None => (0, genesis.state_root),
+        };
+        if state.root() != expected {
+            return Err(Error::RootMismatch {
+                batch: number,
+                stored: expected,
+                rebuilt: state.root(),
+            });
+        }
+        Ok((state, number))
+    }
+
+    /// The sequence number the next admitted transfer gets.
+    pub async fn next_seq(&self) -> Result<u64> {
+        let max: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM transfers")
+            .fetch_one(&self.db)
+            .await?;
+        Ok(max.map_or(1, |seq| seq as u64 + 1))
+    }
+
+    /// Acknowledged transfers not yet executed nor rejected, in admission order.
+    pub async fn pending_transfers(&self) -> Result<Vec<(u64, SignedTransfer)>> {
+        let rows = sqlx::query(
+            "SELECT t.seq, t.chain_id, t.from_key, t.to_key, t.amount, t.fee, t.nonce, t.signature
+             FROM transfers t
+             WHERE NOT EXISTS (SELECT 1 FROM batch_transfers b WHERE b.hash = t.hash)
+               AND NOT EXISTS (SELECT 1 FROM rejected_transfers r WHERE r.hash = t.hash)
+             ORDER BY t.seq",
+        )
+        .fetch_all(&self.db)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let transfer = Transfer {
+                    chain_id: from_db(row.get("chain_id")),
+                    from: key(row.get("from_key"))?,
+                    to: key(row.get("to_key"))?,
+                    amount: from_db(row.get("amount")),
+                    fee: from_db(row.get("fee")),
+                    nonce: row.get::<i64, _>("nonce") as u32,
+                };
+                let signature = Signature::from_bytes(row.get("signature"))
+                    .map_err(|e| Error::Corrupt(format!("stored signature: {e}")))?;
+                Ok((
+                    row.get::<i64, _>("seq") as u64,
+                    SignedTransfer {
+                        transfer,
+                        signature,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Journals acknowledged transfers (one bulk statement).
+    pub async fn insert_transfers(&self, entries: &[Entry]) -> Result<()> {
+        let mut columns = TransferColumns::default();
+        for entry in entries {
+            columns.push(entry);
+        }
+        sqlx::query(
+            "INSERT INTO transfers (hash, seq, chain_id, from_key, to_key, amount, fee, nonce, signature)
+             SELECT * FROM UNNEST($1::bytea[], $2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[],
+                                  $6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[])",
+        )
+        .bind(&columns.hash)
+        .bind(&columns.seq)
+        .bind(&columns.chain_id)
+        .bind(&columns.from)
+        .bind(&columns.to)
+        .bind(&columns.amount)
+        .bind(&columns.fee)
+        .bind(&columns.nonce)
+        .bind(&columns.signature)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes a sealed batch, its transfers' positions and its accounts in one transaction.
+    pub async fn store_batch(&self, batch: &SealedBatch) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "INSERT INTO batches (number, old_root, new_root, data_commitment, data, transfer_count, fees)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(to_db(batch.number))
+        .bind(batch.old_root.to_bytes().to_vec())
+        .bind(batch.new_root.to_bytes().to_vec())
+        .bind(batch.data_commitment.as_bytes().to_vec())
+        .bind(&batch.data)
+        .bind(batch.transfers.len() as i32)
+        .bind(to_db(batch.fees))
+        .execute(&mut *tx)
+        .await?;
+        let positions: Vec<i32> = (0..batch.transfers.len() as i32).collect();
+        let hashes: Vec<Vec<u8>> = batch
+            .transfers
+            .iter()
+            .map(|h| h.to_bytes().to_vec())
+            .collect();
+        sqlx::query(
+            "INSERT INTO batch_transfers (batch_number, position, hash)
+             SELECT $1, * FROM UNNEST($2::int[], $3::bytea[])",
+        )
+        .bind(to_db(batch.number))
+        .bind(&positions)
+        .bind(&hashes)
+        .execute(&mut *tx)
+        .await?;
+        upsert_accounts(&mut tx, &batch.accounts, batch.number).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records acknowledged transfers that turned out not executable.
+    pub async fn reject(&self, rejected: &[(Digest, &str, String)]) -> Result<()> {
+        let hashes: Vec<Vec<u8>> = rejected
+            .iter()
+            .map(|(h, _, _)| h.to_bytes().to_vec())
+            .collect();
+        let reasons: Vec<&str> = rejected.iter().map(|(_, r, _)| *r).collect();
+        let messages: Vec<&str> = rejected.iter().map(|(_, _, m)| m.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO rejected_transfers (hash, reason, message)
+             SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::text[]) ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(&hashes)
+        .bind(&reasons)
+        .bind(&messages)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    /// A stored transfer's status, `None` if it was never acknowledged.
+    pub async fn transfer_status(&self, hash: &Digest) -> Result<Option<StoredStatus>> {
+        let row = sqlx::query(
+            "SELECT b.batch_number, b.position, r.reason, r.message
+             FROM transfers t
+             LEFT JOIN batch_transfers b ON b.hash = t.hash
+             LEFT JOIN rejected_transfers r ON r.hash = t.hash
+             WHERE t.hash = $1",
+        )
+        .bind(hash.to_bytes().to_vec())
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(row.map(|row| {
+            if let Some(batch) = row.get::<Option<i64>, _>("batch_number") {
+                StoredStatus::Executed {
+                    batch: batch as u64,
+                    position: row.get::<i32, _>("position") as u32,
+                }
+            } else if let Some(reason) = row.get::<Option<String>, _>("reason") {
+                StoredStatus::Rejected {
+                    reason,
+                    message: row.get("message"),
+                }
+            } else {
+                StoredStatus::Pending
+            }
+        }))
+    }
+
+    /// A stored batch; `None` as number means the newest.
+    pub async fn batch(&self, number: Option<u64>) -> Result<Option<BatchRecord>> {
+        let row = sqlx::query(
+            "SELECT number, old_root, new_root, data_commitment, transfer_count, length(data) AS data_bytes, fees,
+                    to_char(sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS sealed_at
+             FROM batches WHERE ($1::bigint IS NULL OR number = $1) ORDER BY number DESC LIMIT 1",
+        )
+        .bind(number.map(to_db))
+        .fetch_optional(&self.db)
+        .await?;
+        row.map(|row| {
+            Ok(BatchRecord {
+                number: from_db(row.get("number")),
+                old_root: digest(row.get("old_root"))?,
+                new_root: digest(row.get("new_root"))?,
+                data_commitment: DataCommitment(
+                    row.get::<Vec<u8>, _>("data_commitment")
+                        .try_into()
+                        .map_err(|_| Error::Corrupt("stored data commitment".into()))?,
+                ),
+                size: row.get::<i32, _>("transfer_count") as u32,
+                data_bytes: row.get::<i32, _>("data_bytes") as u32,
+                fees: from_db(row.get("fees")),
+                sealed_at: row.get("sealed_at"),
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Upserts account states (one bulk statement).
+async fn upsert_accounts(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    accounts: &[(u64, Account)],
+    batch: u64,
+) -> Result<()> {
+    let indices: Vec<i64> = accounts.iter().map(|(i, _)| to_db(*i)).collect();
+    let keys: Vec<Vec<u8>> = accounts
+        .iter()
+        .map(|(_, a)| a.public_key.to_bytes().to_vec())
+        .collect();
+    let balances: Vec<i64> = accounts.iter().map(|(_, a)| to_db(a.balance)).collect();
+    let nonces: Vec<i64> = accounts.iter().map(|(_, a)| i64::from(a.nonce)).collect();
+    sqlx::query(
+        "INSERT INTO accounts (index, public_key, balance, nonce, updated_batch)
+         SELECT i, k, b, n, $5 FROM UNNEST($1::bigint[], $2::bytea[], $3::bigint[], $4::bigint[]) AS u(i, k, b, n)
+         ON CONFLICT (index) DO UPDATE
+           SET balance = EXCLUDED.balance, nonce = EXCLUDED.nonce, updated_batch = EXCLUDED.updated_batch",
+    )
+    .bind(&indices)
+    .bind(&keys)
+    .bind(&balances)
+    .bind(&nonces)
+    .bind(to_db(batch))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Column vectors of transfers for an UNNEST insert.
+#[derive(Default)]
+struct TransferColumns {
+    hash: Vec<Vec<u8>>,
+    seq: Vec<i64>,
+    chain_id: Vec<i64>,
+    from: Vec<Vec<u8>>,
+    to: Vec<Vec<u8>>,
+    amount: Vec<i64>,
+    fee: Vec<i64>,
+    nonce: Vec<i64>,
+    signature: Vec<Vec<u8>>,
+}
+
+impl TransferColumns {
+    fn push(&mut self, entry: &Entry) {
+        let t = &entry.transfer.transfer;
+        self.hash.push(entry.hash.to_bytes().to_vec());
+        self.seq.push(entry.seq as i64);
+        self.chain_id.push(to_db(t.chain_id));
+        self.from.push(t.from.to_bytes().to_vec());
+        self.to.push(t.to.to_bytes().to_vec());
+        self.amount.push(to_db(t.amount));
+        self.fee.push(to_db(t.fee));
+        self.nonce.push(i64::from(t.nonce));
+        self.signature
+            .push(entry.transfer.signature.to_bytes().to_vec());
+    }
+}
