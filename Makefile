@@ -32,7 +32,9 @@ postgres:
 node-deps:
 	scripts/ensure-node-deps.sh
 
+# The integration tests start the workspace's own binaries: build them first.
 rust-test:
+	cargo build --workspace --bins --locked
 	cargo test --workspace --locked
 
 forge-test:

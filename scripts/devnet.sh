@@ -7,6 +7,7 @@
 #   L1_PORT           Anvil's port (default 8545)
 #   SEQUENCER_LISTEN  the sequencer's HTTP address (default 127.0.0.1:8080)
 #   DEVNET_DATABASE   the devnet's database on the Postgres of DATABASE_URL (default rollup_devnet)
+#   DEVNET_ACCOUNTS   accounts funded at genesis (default 8; keys in .devnet/genesis/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,35 +54,72 @@ ensure_database() {
   fi
 }
 
+ensure_genesis() {
+  if [ ! -f "$state/genesis/genesis.json" ]; then
+    target/release/rollup genesis --accounts "${DEVNET_ACCOUNTS:-8}" --balance 1000000000 \
+      --out-dir "$state/genesis" --chain-id 31337
+  fi
+  say "genesis: $state/genesis/genesis.json ($(ls "$state"/genesis/*.key | wc -l) funded key files)"
+}
+
 start_sequencer() {
   stop_service sequencer
   DATABASE_URL="$devnet_url" SEQUENCER_LISTEN="$sequencer_listen" RUST_LOG="${RUST_LOG:-info}" \
+    SEQUENCER_GENESIS="$state/genesis/genesis.json" \
     nohup target/release/sequencer >"$state/sequencer.log" 2>&1 &
   echo $! >"$state/sequencer.pid"
   wait_for sequencer "curl -sf http://$sequencer_listen/health"
   say "sequencer on http://$sequencer_listen: $(curl -s "http://$sequencer_listen/health")"
 }
 
+# Signs transfers between the genesis accounts (across partitions) and follows them until
+# they are executed in a stored batch.
+demo_transfers() {
+  local keys=("$state"/genesis/*.key) url="http://$sequencer_listen"
+  local count=${#keys[@]} hashes=()
+  for i in $(seq 0 $((count - 1))); do
+    local from="${keys[$i]}" to_key="${keys[$(((i + 1) % count))]}"
+    local address to nonce body
+    address="$(target/release/rollup address --key "$from")"
+    to="$(target/release/rollup address --key "$to_key")"
+    nonce="$(curl -sf "$url/v1/accounts/$address" | sed -E 's/.*"pending_nonce":([0-9]+).*/\1/')"
+    body="$(target/release/rollup sign-transfer --key "$from" --to "$to" --amount 1000 --fee 10 --nonce "$nonce")"
+    hashes+=("$(curl -sf -X POST -H 'content-type: application/json' -d "$body" "$url/v1/transfers" \
+      | sed -E 's/.*"hash":"(0x[0-9a-f]+)".*/\1/')")
+  done
+  say "submitted ${#hashes[@]} transfers between the genesis accounts"
+  for hash in "${hashes[@]}"; do
+    for _ in $(seq 1 100); do
+      curl -sf "$url/v1/transfers/$hash" | grep -q '"status":"executed"' && break
+      sleep 0.1
+    done
+    say "transfer ${hash:0:18}… $(curl -sf "$url/v1/transfers/$hash")"
+  done
+  say "latest batch: $(curl -sf "$url/v1/batches/latest")"
+}
+
 case "${1:-start}" in
 start)
   say "building the services (release)"
-  cargo build --release --locked -p sequencer --bin sequencer
+  cargo build --release --locked -p sequencer --bins
   start_anvil
   say "building the contracts"
   (cd contracts && ./node_modules/.bin/forge build --offline >/dev/null)
   say "contracts built; nothing to deploy yet (Rollup.sol and the verifier are not built)"
   ensure_database
+  ensure_genesis
   start_sequencer
+  demo_transfers
   cat <<MSG
 
 The devnet runs (logs in $state/, stop it with 'make devnet-stop'):
   L1 (Anvil)   http://127.0.0.1:$l1_port
-  sequencer    http://$sequencer_listen   (GET /health)
-  Postgres     $database, schema migrated by the sequencer
+  sequencer    http://$sequencer_listen   (POST /v1/transfers, GET /v1/accounts/{address}, /metrics)
+  Postgres     $database (batches, transfers, accounts)
+  keys         $state/genesis/*.key   (sign with: target/release/rollup sign-transfer --key FILE ...)
 
-Not built yet, so not running: the transfer API, mempool and batching (issue 4), the
-circuits and prover workers (issues 5, 6), the on-chain verifier (issue 7), Rollup.sol,
-settlement and the end-to-end demo (issue 8).
+Not built yet, so not running: the circuits and prover workers (issues 5, 6), the on-chain
+verifier (issue 7), Rollup.sol, deposits and withdrawals, settlement to L1 (issue 8).
 MSG
   ;;
 stop)

@@ -63,10 +63,10 @@ pub enum Error {
     KeyMismatch {
         /// The file.
         path: std::path::PathBuf,
-        /// The stated key.
-        stated: rollup_core::schnorr::PublicKey,
-        /// The key derived from the secret.
-        derived: rollup_core::schnorr::PublicKey,
+        /// The stated key (hex; a `PublicKey` would make every `Result` of the crate large).
+        stated: String,
+        /// The key derived from the secret (hex).
+        derived: String,
     },
     /// An amount or fee has no exact encoding in the compact L1 calldata format.
     #[error("{what} {value} cannot be posted to L1 exactly (at most {mantissa_bits} significant bits times a power of ten); the nearest lower value that can is {nearest_lower}")]
@@ -79,6 +79,24 @@ pub enum Error {
         mantissa_bits: u32,
         /// The largest packable value below it.
         nearest_lower: u64,
+    },
+    /// The sequencer's API could not be reached.
+    #[error("sequencer at {url}: {source}")]
+    Http {
+        /// The URL called.
+        url: String,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+    /// The sequencer's API refused a request.
+    #[error("the sequencer refused ({status}): {reason}: {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// Machine-readable reason.
+        reason: String,
+        /// Explanation.
+        message: String,
     },
     /// A critical task of the node stopped.
     #[error("task {0} stopped")]

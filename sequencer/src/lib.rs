@@ -18,12 +18,14 @@
 //!   and stops them all when one stops.
 //! - [`rejection`]: why a transfer is refused, as a machine-readable reason.
 //! - [`metrics`], [`config`]: Prometheus metrics, flags and environment.
+//! - [`client`]: the HTTP client of the API, for the wallet CLI and tools.
 //! - [`wallet`]: key files, signing postable transfers and creating a genesis (the
 //!   library of the `rollup` binary).
 
 pub mod admission;
 pub mod api;
 pub mod batcher;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod journal;

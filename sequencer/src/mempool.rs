@@ -237,19 +237,7 @@ impl Mempool {
     fn promote_from(&mut self, executed: &State, start: [PublicKey; 2]) {
         let mut work: Vec<PublicKey> = start.to_vec();
         while let Some(key) = work.pop() {
-            loop {
-                let Some(account) = self.pending_account(executed, &key) else {
-                    break;
-                };
-                let Some(queue) = self.future.get_mut(&key) else {
-                    break;
-                };
-                let Some(entry) = queue.remove(&account.nonce) else {
-                    break;
-                };
-                if queue.is_empty() {
-                    self.future.remove(&key);
-                }
+            while let Some(entry) = self.take_next_future(executed, &key) {
                 let to = entry.transfer.transfer.to;
                 match self.try_make_ready(executed, entry.clone()) {
                     Ok(()) => {
@@ -267,6 +255,17 @@ impl Mempool {
                 }
             }
         }
+    }
+
+    /// Removes and returns `key`'s waiting transfer whose nonce is the account's next one.
+    fn take_next_future(&mut self, executed: &State, key: &PublicKey) -> Option<Entry> {
+        let nonce = self.pending_account(executed, key)?.nonce;
+        let queue = self.future.get_mut(key)?;
+        let entry = queue.remove(&nonce)?;
+        if queue.is_empty() {
+            self.future.remove(key);
+        }
+        Some(entry)
     }
 
     /// Marks every transfer admitted with a sequence number below `seq` durable (the

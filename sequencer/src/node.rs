@@ -8,7 +8,6 @@
 //! ```
 
 use std::{
-    path::PathBuf,
     sync::{Arc, Mutex, RwLock},
     time::Duration,
 };
@@ -137,7 +136,7 @@ pub async fn launch(config: Config) -> Result<()> {
         .connect(&config.database_url)
         .await?;
     rollup_core::schema::migrate(&db).await?;
-    let genesis = load_genesis(&config.genesis)?;
+    let genesis = Genesis::from_json_file(&config.genesis)?;
     let Recovered {
         node,
         journal,
@@ -184,10 +183,6 @@ pub async fn launch(config: Config) -> Result<()> {
     drop(node);
     while tasks.join_next().await.is_some() {}
     outcome
-}
-
-fn load_genesis(path: &PathBuf) -> Result<Genesis> {
-    Ok(Genesis::from_json_file(path)?)
 }
 
 async fn named(

@@ -77,8 +77,8 @@ pub fn read_key_file(path: &Path) -> Result<SecretKey> {
     if key.public_key() != contents.public_key {
         return Err(Error::KeyMismatch {
             path: path.to_owned(),
-            stated: contents.public_key,
-            derived: key.public_key(),
+            stated: contents.public_key.to_string(),
+            derived: key.public_key().to_string(),
         });
     }
     Ok(key)

@@ -1,12 +1,19 @@
 //! Shared fixtures of the integration tests: the real services, started on loopback.
 //!
-//! Postgres is the one `make test` started (its URL in `DATABASE_URL`); every test gets a
-//! database of its own through `#[sqlx::test]`. Anvil is the npm-pinned binary from
-//! `contracts/node_modules`, started per test on a free port.
+//! Postgres is the one `make test` started (its URL in `DATABASE_URL`); tests get a
+//! database of their own (`#[sqlx::test]`, or [`TestDatabase`] for a service process).
+//! Anvil is the npm-pinned binary from `contracts/node_modules`; the rollup's services are
+//! the workspace's own binaries (`make test` builds them before the tests run).
 
-use std::path::PathBuf;
+use std::{
+    net::{SocketAddr, TcpListener},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
 
 use alloy::node_bindings::{Anvil, AnvilInstance, NodeError};
+use sqlx::{Connection, Executor, PgConnection};
 
 /// The repository's root directory.
 pub fn repo_root() -> PathBuf {
@@ -27,4 +34,148 @@ pub fn spawn_anvil(chain_id: u64) -> Result<AnvilInstance, NodeError> {
         .chain_id(chain_id)
         .args(["--host", "127.0.0.1", "--enable-tx-gas-limit"])
         .try_spawn()
+}
+
+/// A workspace binary built next to the test executables (`target/<profile>/<name>`).
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run the tests through `make test`",
+        path.display()
+    );
+    path
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A database of its own on the test Postgres, dropped (with its connections) on drop.
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    /// Its connection URL.
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Creates a fresh, empty database.
+    pub async fn create(prefix: &str) -> Self {
+        let admin_url =
+            std::env::var("DATABASE_URL").expect("DATABASE_URL (run through `make test`)");
+        let name = format!("{prefix}_{}_{}", std::process::id(), free_port());
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to the test Postgres");
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
+        let url = format!("{base}/{name}");
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs outside any runtime guarantee: use a small one of its own.
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async {
+                    if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                        let _ = admin
+                            .execute(sqlx::AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )))
+                            .await;
+                    }
+                })
+        })
+        .join();
+    }
+}
+
+/// A service process of the workspace, killed (SIGKILL) when dropped.
+pub struct Service {
+    child: Child,
+    /// Where it serves HTTP.
+    pub address: SocketAddr,
+}
+
+impl Service {
+    /// Starts `binary` with `args`, serving on `address`, and waits until `GET /health`
+    /// answers 200 (or panics after `timeout`, with the service's exit status if it died).
+    pub async fn start(
+        binary: &Path,
+        args: &[String],
+        address: SocketAddr,
+        timeout: Duration,
+    ) -> Self {
+        let child = Command::new(binary)
+            .args(args)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn the service");
+        let mut service = Self { child, address };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(response) = client.get(service.url("/health")).send().await {
+                if response.status().is_success() {
+                    return service;
+                }
+            }
+            if let Ok(Some(status)) = service.child.try_wait() {
+                panic!("{} exited during start: {status}", binary.display());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not become healthy in {timeout:?}",
+                binary.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The URL of a path on the service.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Kills the process with SIGKILL, as a crash would, and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

@@ -22,7 +22,7 @@ type ApiResult<T> = Result<T, ApiError>;
 /// A submission: one transfer, or many, each parsed on its own so one bad item does not
 /// hide the others' outcomes.
 enum Submission {
-    One(SignedTransfer),
+    One(Box<SignedTransfer>),
     Many(Vec<Result<SignedTransfer, ApiError>>),
 }
 
@@ -57,7 +57,7 @@ fn parse_submission(body: &[u8], max_items: usize) -> ApiResult<Submission> {
         ))
     } else {
         serde_json::from_slice(body)
-            .map(Submission::One)
+            .map(|transfer| Submission::One(Box::new(transfer)))
             .map_err(|e| ApiError::malformed(format!("invalid transfer: {e}")))
     }
 }
@@ -81,7 +81,7 @@ pub(super) async fn submit_transfers(
     })?;
     match parse_submission(&body, node.config.max_transfers_per_request)? {
         Submission::One(transfer) => {
-            let outcome = node.submit(vec![transfer]).await?.remove(0);
+            let outcome = node.submit(vec![*transfer]).await?.remove(0);
             let (hash, placement) = outcome.map_err(ApiError::from)?;
             Ok((StatusCode::ACCEPTED, Json(accepted_json(hash, placement))).into_response())
         }
@@ -91,31 +91,26 @@ pub(super) async fn submit_transfers(
                 .filter_map(|i| i.as_ref().ok().copied())
                 .collect();
             let mut outcomes = node.submit(valid).await?.into_iter();
-            let results: Vec<(Option<(Digest, Placement)>, Option<ApiError>)> = items
+            let results: Vec<Result<(Digest, Placement), ApiError>> = items
                 .into_iter()
-                .map(|item| match item {
-                    Err(error) => (None, Some(error)),
-                    Ok(_) => {
-                        match outcomes.next().expect("one outcome per valid item") as Admission {
-                            Ok(accepted) => (Some(accepted), None),
-                            Err(rejection) => (None, Some(rejection.into())),
-                        }
-                    }
+                .map(|item| {
+                    item.and_then(|_| {
+                        let outcome: Admission =
+                            outcomes.next().expect("one outcome per valid item");
+                        outcome.map_err(ApiError::from)
+                    })
                 })
                 .collect();
-            let accepted = results.iter().filter(|(ok, _)| ok.is_some()).count();
-            let status = match results.iter().find_map(|(_, error)| error.as_ref()) {
+            let accepted = results.iter().filter(|r| r.is_ok()).count();
+            let status = match results.iter().find_map(|r| r.as_ref().err()) {
                 Some(first_error) if accepted == 0 => first_error.status,
                 _ => StatusCode::ACCEPTED,
             };
             let results: Vec<Value> = results
                 .into_iter()
-                .map(|(ok, error)| match (ok, error) {
-                    (Some((hash, placement)), _) => accepted_json(hash, placement),
-                    (None, Some(error)) => {
-                        json!({ "reason": error.reason, "message": error.message })
-                    }
-                    (None, None) => unreachable!("every item has an outcome"),
+                .map(|result| match result {
+                    Ok((hash, placement)) => accepted_json(hash, placement),
+                    Err(error) => json!({ "reason": error.reason, "message": error.message }),
                 })
                 .collect();
             let body = json!({ "accepted": accepted, "rejected": results.len() - accepted, "results": results });

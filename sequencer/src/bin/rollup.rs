@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use rollup_core::hash::Digest;
 use rollup_core::{
     genesis::DEFAULT_CHAIN_ID,
     schnorr::PublicKey,
     tree::{TreeConfig, DEFAULT_DEPTH, DEFAULT_PARTITION_BITS},
 };
-use sequencer::wallet;
+use sequencer::{client, client::SequencerClient, wallet};
 
 /// The rollup's wallet: keys, signed transfers and genesis files.
 #[derive(Debug, Parser)]
@@ -56,6 +57,42 @@ enum Command {
         #[arg(long, env = "ROLLUP_CHAIN_ID", default_value_t = DEFAULT_CHAIN_ID)]
         chain_id: u64,
     },
+    /// Sends a transfer through a sequencer: fetches the sender's next nonce (pending
+    /// transfers counted), signs, submits, and prints the transfer's hash.
+    Transfer {
+        /// The sender's key file.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The recipient's address (0x followed by 80 hex digits).
+        #[arg(long, value_name = "ADDRESS")]
+        to: PublicKey,
+        /// Amount, in the token's smallest unit; must be postable to L1.
+        #[arg(long)]
+        amount: u64,
+        /// Fee, in the token's smallest unit; must be postable to L1.
+        #[arg(long, default_value_t = 0)]
+        fee: u64,
+        /// The sequencer's API.
+        #[arg(long, env = "ROLLUP_SEQUENCER", default_value = client::DEFAULT_URL)]
+        sequencer: String,
+    },
+    /// Prints an account as JSON (`balance` and `nonce` executed, `pending_*` with every
+    /// acknowledged transfer applied).
+    Account {
+        /// The account's address.
+        address: PublicKey,
+        /// The sequencer's API.
+        #[arg(long, env = "ROLLUP_SEQUENCER", default_value = client::DEFAULT_URL)]
+        sequencer: String,
+    },
+    /// Prints a transfer's status as JSON.
+    Tx {
+        /// The transfer's hash.
+        hash: Digest,
+        /// The sequencer's API.
+        #[arg(long, env = "ROLLUP_SEQUENCER", default_value = client::DEFAULT_URL)]
+        sequencer: String,
+    },
     /// Creates a deployment: N funded key files and the genesis.json that funds them.
     Genesis {
         /// How many accounts to create.
@@ -79,7 +116,8 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Keygen { out } => {
             let key = rollup_core::schnorr::SecretKey::random();
@@ -101,6 +139,46 @@ fn main() -> anyhow::Result<()> {
             let signed = wallet::sign_transfer(&key, chain_id, to, amount, fee, nonce)
                 .context("refusing to sign the transfer")?;
             println!("{}", serde_json::to_string(&signed)?);
+        }
+        Command::Transfer {
+            key,
+            to,
+            amount,
+            fee,
+            sequencer,
+        } => {
+            let key = wallet::read_key_file(&key)?;
+            let api = SequencerClient::new(&sequencer);
+            let chain_id = api.chain_id().await?;
+            let account = api
+                .account(&key.public_key())
+                .await
+                .context("fetching the sender's nonce")?;
+            let nonce = account["pending_nonce"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .context("the sequencer's account answer has no pending_nonce")?;
+            let signed = wallet::sign_transfer(&key, chain_id, to, amount, fee, nonce)
+                .context("refusing to sign the transfer")?;
+            let acknowledged = api.submit(&signed).await?;
+            println!(
+                "{}",
+                acknowledged["hash"]
+                    .as_str()
+                    .context("no hash in the acknowledgement")?
+            );
+        }
+        Command::Account { address, sequencer } => {
+            println!(
+                "{}",
+                SequencerClient::new(&sequencer).account(&address).await?
+            );
+        }
+        Command::Tx { hash, sequencer } => {
+            println!(
+                "{}",
+                SequencerClient::new(&sequencer).transfer(&hash).await?
+            );
         }
         Command::Genesis {
             accounts,
