@@ -888,7 +888,9 @@ mod tests {
             let e = if i == 1 {
                 [F::ZERO; 4]
             } else {
-                std::array::from_fn(|_| F::from_canonical_u64(rng.gen::<u64>() % F::ORDER))
+                std::array::from_fn(|_| {
+                    F::from_canonical_u64(rng.gen::<u64>() % rollup_core::field::MODULUS)
+                })
             };
             assert!(
                 prove(&point, scalar.limbs(), e, native(&point, scalar, e)),
