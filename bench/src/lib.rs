@@ -5,7 +5,9 @@
 //! - [`results`]: the results file, one entry per metric, tagged with the machine and time.
 //! - [`markdown`]: `bench/RESULTS.md`, regenerated from the whole results file.
 //! - [`workload`]: seeded, reproducible keys, tree updates and transfer batches.
+//! - [`e2e`]: the end-to-end load's workloads and its readings of the sequencer process.
 
+pub mod e2e;
 pub mod markdown;
 pub mod results;
 pub mod stats;

@@ -482,8 +482,8 @@ mod tests {
             mut pool,
         } = fixture();
         let now = Instant::now();
-        // keys[1] has 50: its nonce-0 transfer of 200 waits as future? No: nonce 0 is next,
-        // so it is refused; a nonce-1 transfer of 200 waits behind a cheap nonce-0 one.
+        // keys[1] has 50: a nonce-1 transfer of 200 waits behind a cheap nonce-0 one, and
+        // stays waiting once that one is ready, since 39 remain.
         pool.admit(&state, pay(&keys[1], &keys[2], 200, 1), now)
             .unwrap();
         pool.admit(&state, pay(&keys[1], &keys[2], 10, 0), now)

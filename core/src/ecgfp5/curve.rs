@@ -144,12 +144,7 @@ impl Point {
         if w.is_zero() {
             return Some(Self::NEUTRAL);
         }
-        let e = w.square().sub(&A);
-        let delta = e.square().sub(&B.mul_small(4));
-        let root = delta.sqrt()?;
-        let half = Gfp5::from_u64s_reduce([crate::field::MODULUS.div_ceil(2), 0, 0, 0, 0]);
-        let x1 = e.add(&root).mul(&half);
-        let x2 = e.sub(&root).mul(&half);
+        let (x1, x2) = line_roots(w)?;
         let x = if x1.is_square() { x2 } else { x1 };
         // u = 1/w as the fraction 1/w.
         Some(Self {
@@ -489,12 +484,7 @@ impl WeierstrassPoint {
         if w.is_zero() {
             return Some(Self::INFINITY);
         }
-        let e = w.square().sub(&A);
-        let delta = e.square().sub(&B.mul_small(4));
-        let root = delta.sqrt()?;
-        let half = Gfp5::from_u64s_reduce([crate::field::MODULUS.div_ceil(2), 0, 0, 0, 0]);
-        let x1 = e.add(&root).mul(&half);
-        let x2 = e.sub(&root).mul(&half);
+        let (x1, x2) = line_roots(w)?;
         let x = if x1.is_square() { x1 } else { x2 };
         Some(Self {
             x: x.add(&A_DIV_3),
@@ -534,6 +524,18 @@ impl WeierstrassPoint {
             is_infinity: false,
         }
     }
+}
+
+/// The two x-coordinates (e ± sqrt(delta)) / 2, with e = w^2 - a and
+/// delta = e^2 - 4b, where the line of slope w through N meets the curve; `None` when
+/// delta is not a square (then w encodes no point). Both decoders start here and differ
+/// only in which root they keep.
+fn line_roots(w: &Gfp5) -> Option<(Gfp5, Gfp5)> {
+    let e = w.square().sub(&A);
+    let delta = e.square().sub(&B.mul_small(4));
+    let root = delta.sqrt()?;
+    let half = Gfp5::from_u64s_reduce([crate::field::MODULUS.div_ceil(2), 0, 0, 0, 0]);
+    Some((e.add(&root).mul(&half), e.sub(&root).mul(&half)))
 }
 
 #[cfg(test)]

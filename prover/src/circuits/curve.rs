@@ -3,7 +3,9 @@
 //! Points are kept in the fractional (x, u) coordinates (X : Z : U : T) of Pornin's paper,
 //! whose addition and doubling formulas are complete on the group (no exceptional case:
 //! neutral, equal and opposite operands all go through the same formula), exactly as the
-//! native `Point::add`, `Point::add_affine` and `Point::double`. Z and T of every point
+//! native `Point::add`, `Point::add_affine` and `Point::double`; doublings and mixed
+//! additions, which dominate scalar multiplications, are single slots of the custom
+//! [`PointDoubleGate`] and [`PointAddAffineGate`]. Z and T of every point
 //! these gadgets produce are nonzero, which makes the witness-supplied divisions of
 //! [`point_to_affine`] and [`encode_point_circuit`] sound.
 //!
@@ -28,6 +30,7 @@ use rollup_core::ecgfp5::{
 };
 
 use super::{
+    gates::{PointAddAffineGate, PointDoubleGate},
     gfp5::{
         get_gfp5, read_gfp5, set_gfp5_generated, set_gfp5_target, write_gfp5, CircuitBuilderGfp5,
         Gfp5Target,
@@ -225,40 +228,31 @@ pub fn add_point(
     finish_add(builder, [t1, t2, t3, t4, t5, t6])
 }
 
-/// p + q for an affine q, complete (native `Point::add_affine`; q may be (0, 0)).
+/// p + q for an affine q, complete (native `Point::add_affine`; q may be (0, 0)): one
+/// [`PointAddAffineGate`] slot.
 pub fn add_affine_point(
     builder: &mut CircuitBuilder<F, D>,
     p: PointTarget,
     q: AffinePointTarget,
 ) -> PointTarget {
-    let t1 = builder.mul_gfp5(p.x, q.x);
-    let t3 = builder.mul_gfp5(p.u, q.u);
-    let t5 = builder.mul_add_gfp5(F::ONE, q.x, p.z, p.x);
-    let t6 = builder.mul_add_gfp5(F::ONE, q.u, p.t, p.u);
-    finish_add(builder, [t1, p.z, t3, p.t, t5, t6])
+    let coordinates =
+        PointAddAffineGate::apply(builder, [p.x.0, p.z.0, p.u.0, p.t.0], [q.x.0, q.u.0]);
+    point_from_coordinates(coordinates)
 }
 
-/// 2 p, complete (native `Point::double`).
+/// 2 p, complete (native `Point::double`): one [`PointDoubleGate`] slot.
 pub fn double_point(builder: &mut CircuitBuilder<F, D>, p: PointTarget) -> PointTarget {
-    let t1 = builder.mul_gfp5(p.z, p.t);
-    let t2 = builder.mul_gfp5(t1, p.t);
-    let x1 = builder.square_gfp5(t2);
-    let z1 = builder.mul_gfp5(t1, p.u);
-    let t3 = builder.square_gfp5(p.u);
-    let x_plus_z = builder.add_gfp5(p.x, p.z);
-    // w1 = t2 - 2 (X + Z) U^2
-    let w1 = builder.mul_add_gfp5(-F::TWO, x_plus_z, t3, t2);
-    let t4 = builder.square_gfp5(z1);
-    let z = builder.square_gfp5(w1);
-    // T' = 2 x1 - 4 t4 - z
-    let partial = builder.lin_comb_gfp5(F::TWO, x1, F::NEG_ONE, z);
-    let t = builder.lin_comb_gfp5(-F::from_canonical_u64(4), t4, F::ONE, partial);
+    let coordinates = PointDoubleGate::apply(builder, [p.x.0, p.z.0, p.u.0, p.t.0]);
+    point_from_coordinates(coordinates)
+}
+
+/// (X : Z : U : T) from a gate's output coordinates.
+fn point_from_coordinates([x, z, u, t]: [[Target; 5]; 4]) -> PointTarget {
     PointTarget {
-        x: builder.mul_small_z_gfp5(t4, b1() * F::from_canonical_u64(4)),
-        z,
-        // (w1 + z1)^2 - t4 - z = 2 w1 z1
-        u: builder.mul_scaled_gfp5(F::TWO, w1, z1),
-        t,
+        x: Gfp5Target(x),
+        z: Gfp5Target(z),
+        u: Gfp5Target(u),
+        t: Gfp5Target(t),
     }
 }
 

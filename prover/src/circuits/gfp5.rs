@@ -1,10 +1,11 @@
 //! GF(p^5) = GF(p)[z]/(z^5 - 3) in circuit: the twin of `rollup_core::ecgfp5::Gfp5`.
 //!
-//! An element is five base-field targets (the coefficients of 1, z, .., z^4). Products are
-//! schoolbook (25 base multiply-adds, with z^5 = 3 folded into the constants), squares use
-//! the symmetry (15); everything is built from plonky2's base `ArithmeticGate` operations
-//! (20 per gate in the standard recursion configuration). Inverses, quotients and square
-//! roots are computed natively by witness generators and constrained by one product.
+//! An element is five base-field targets (the coefficients of 1, z, .., z^4). Products and
+//! squares are slots of the custom [`Gfp5MulGate`] (5 per row in the standard recursion
+//! configuration, where schoolbook products from base operations took 25 of plonky2's
+//! `ArithmeticGate` operations, 1.25 rows); linear operations are `ArithmeticGate`
+//! operations (20 per row). Inverses, quotients and square roots are computed natively by
+//! witness generators and constrained by one product.
 //!
 //! Every check is a copy constraint between generated values, so a witness that violates
 //! one makes `prove` return an error rather than a proof.
@@ -21,7 +22,7 @@ use plonky2::{
 };
 use rollup_core::ecgfp5::Gfp5;
 
-use super::{D, F};
+use super::{gates::Gfp5MulGate, D, F};
 
 /// z^5 = W in GF(p^5).
 const W: u64 = 3;
@@ -60,13 +61,13 @@ pub trait CircuitBuilderGfp5 {
     fn neg_gfp5(&mut self, a: Gfp5Target) -> Gfp5Target;
     /// c0 a + c1 b for base constants (5 operations).
     fn lin_comb_gfp5(&mut self, c0: F, a: Gfp5Target, c1: F, b: Gfp5Target) -> Gfp5Target;
-    /// a b (25 operations).
+    /// a b (one `Gfp5MulGate` slot).
     fn mul_gfp5(&mut self, a: Gfp5Target, b: Gfp5Target) -> Gfp5Target;
-    /// k a b + c for a base constant k (25 operations: c is the initial accumulator).
+    /// k a b + c for a base constant k (a product, then 5 operations).
     fn mul_add_gfp5(&mut self, k: F, a: Gfp5Target, b: Gfp5Target, c: Gfp5Target) -> Gfp5Target;
-    /// k a b for a base constant k (25 operations).
+    /// k a b for a base constant k (a product, then 5 operations unless k = 1).
     fn mul_scaled_gfp5(&mut self, k: F, a: Gfp5Target, b: Gfp5Target) -> Gfp5Target;
-    /// a^2 (15 operations).
+    /// a^2 (a product).
     fn square_gfp5(&mut self, a: Gfp5Target) -> Gfp5Target;
     /// k a for a base constant k (5 operations).
     fn mul_small_gfp5(&mut self, a: Gfp5Target, k: F) -> Gfp5Target;
@@ -80,9 +81,9 @@ pub trait CircuitBuilderGfp5 {
     fn add_base_gfp5(&mut self, a: Gfp5Target, c: Target) -> Gfp5Target;
     /// 1/a from the witness, constrained by a (1/a) = 1: unprovable when a = 0.
     fn inverse_gfp5(&mut self, a: Gfp5Target) -> Gfp5Target;
-    /// a / b = a (1/b): unprovable when b = 0 (50 operations).
+    /// a / b = a (1/b): unprovable when b = 0 (two products).
     fn div_gfp5(&mut self, a: Gfp5Target, b: Gfp5Target) -> Gfp5Target;
-    /// A quotient q with q b = a (25 operations). Sound only where the caller knows
+    /// A quotient q with q b = a (one product). Sound only where the caller knows
     /// b != 0 (then q = a / b is unique); with b = 0 it is unprovable unless a = 0, and
     /// then q is unconstrained.
     fn quotient_gfp5_unchecked(&mut self, a: Gfp5Target, b: Gfp5Target) -> Gfp5Target;
@@ -153,44 +154,25 @@ impl CircuitBuilderGfp5 for CircuitBuilder<F, D> {
     }
 
     fn mul_gfp5(&mut self, a: Gfp5Target, b: Gfp5Target) -> Gfp5Target {
-        self.mul_scaled_gfp5(F::ONE, a, b)
+        Gfp5Target(Gfp5MulGate::apply(self, a.0, b.0))
     }
 
     fn mul_add_gfp5(&mut self, k: F, a: Gfp5Target, b: Gfp5Target, c: Gfp5Target) -> Gfp5Target {
-        Gfp5Target(std::array::from_fn(|n| {
-            product_terms(n).fold(c.0[n], |acc, (i, j, w)| {
-                self.arithmetic(k * F::from_canonical_u64(w), F::ONE, a.0[i], b.0[j], acc)
-            })
-        }))
+        let product = self.mul_gfp5(a, b);
+        self.lin_comb_gfp5(k, product, F::ONE, c)
     }
 
     fn mul_scaled_gfp5(&mut self, k: F, a: Gfp5Target, b: Gfp5Target) -> Gfp5Target {
-        let zero = self.zero();
-        Gfp5Target(std::array::from_fn(|n| {
-            let mut terms = product_terms(n);
-            let (i, j, w) = terms.next().expect("five terms");
-            let first =
-                self.arithmetic(k * F::from_canonical_u64(w), F::ZERO, a.0[i], b.0[j], zero);
-            terms.fold(first, |acc, (i, j, w)| {
-                self.arithmetic(k * F::from_canonical_u64(w), F::ONE, a.0[i], b.0[j], acc)
-            })
-        }))
+        let product = self.mul_gfp5(a, b);
+        if k == F::ONE {
+            product
+        } else {
+            self.mul_small_gfp5(product, k)
+        }
     }
 
     fn square_gfp5(&mut self, a: Gfp5Target) -> Gfp5Target {
-        let zero = self.zero();
-        Gfp5Target(std::array::from_fn(|n| {
-            // Pairs i <= j with i + j = n or n + 5, each off-diagonal pair counted twice.
-            let mut acc: Option<Target> = None;
-            for (i, j, w) in product_terms(n).filter(|&(i, j, _)| i <= j) {
-                let coeff = F::from_canonical_u64(if i == j { w } else { 2 * w });
-                acc = Some(match acc {
-                    None => self.arithmetic(coeff, F::ZERO, a.0[i], a.0[j], zero),
-                    Some(acc) => self.arithmetic(coeff, F::ONE, a.0[i], a.0[j], acc),
-                });
-            }
-            acc.expect("every coefficient has a term")
-        }))
+        self.mul_gfp5(a, a)
     }
 
     fn mul_small_gfp5(&mut self, a: Gfp5Target, k: F) -> Gfp5Target {

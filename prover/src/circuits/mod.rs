@@ -5,12 +5,15 @@
 //! - [`curve`]: ECgFp5 points: complete group law, encoding, validated decoding and
 //!   windowed scalar multiplications.
 //! - [`schnorr`]: verification of the rollup's Schnorr signatures.
+//! - [`gates`]: custom plonky2 gates (GF(p^5) products, point doubling and mixed addition)
+//!   that the gadgets above place in shared rows, with a `GateSerializer` listing them.
 //!
 //! Every circuit of the rollup is built over Goldilocks with its quadratic extension and
 //! Poseidon Merkle commitments ([`C`]); only the final wrapper proof for L1 uses Keccak.
 
 pub mod curve;
 pub mod digest;
+pub mod gates;
 pub mod gfp5;
 pub mod schnorr;
 
