@@ -58,12 +58,14 @@ pub const CORE_RATIOS: Section = Section {
         signatures: the stateless, trivially parallel part of the sequencer's work. \
         Workloads (fixed seeds): `apply_updates` of 4,096 leaf updates (half overwrites) \
         into a depth-32, 16-partition tree holding 50,000 leaves; `execute_batch` of \
-        4,096 transfers among 10,000 funded accounts (uniform senders, 20% to 8 hot \
-        recipients) on a fresh clone of genesis; signatures over pre-signed transfers.",
+        4,096 transfers among 10,000 funded accounts on a fresh clone of genesis, with \
+        uniform senders and either 20% of recipients among 8 hot accounts (plain names) or \
+        uniform recipients (`_uniform`); signatures over pre-signed transfers.",
     metrics: &[
         "signature.verify_parallel_speedup",
         "tree.parallel_speedup",
         "sequencer.parallel_speedup",
+        "sequencer.parallel_speedup_uniform",
         "sequencer.sigverify_cpu_share",
     ],
     metric_prefixes: &[],

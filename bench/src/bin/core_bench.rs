@@ -141,7 +141,10 @@ fn label(run: usize, runs: usize) -> String {
 /// The sequencer's workload: funded keys, their genesis state and a valid signed batch.
 struct Workload {
     genesis: State,
+    /// The hot-account mix: uniform senders, a share of recipients among a few hot keys.
     batch: Vec<Transfer>,
+    /// The same size with uniform recipients only.
+    uniform_batch: Vec<Transfer>,
     signed: Vec<SignedTransfer>,
     keys: HashMap<PublicKey, SecretKey>,
 }
@@ -168,6 +171,12 @@ fn build_workload(plan: &Plan) -> Result<Workload> {
         chain_id: 31337,
     };
     let batch = transfer_batch(&mut rng, &public, BALANCE, shape);
+    let uniform_shape = BatchShape {
+        hot_recipients: 0,
+        hot_share: 0.0,
+        ..shape
+    };
+    let uniform_batch = transfer_batch(&mut rng, &public, BALANCE, uniform_shape);
     let keys: HashMap<PublicKey, SecretKey> = public.into_iter().zip(secrets).collect();
     let signed = batch
         .par_iter()
@@ -176,6 +185,7 @@ fn build_workload(plan: &Plan) -> Result<Workload> {
     Ok(Workload {
         genesis,
         batch,
+        uniform_batch,
         signed,
         keys,
     })
@@ -352,6 +362,52 @@ fn bench_sequencer(
     Ok(())
 }
 
+/// Execution alone on the uniform workload, 1 thread against all threads (the hot-account
+/// mix is measured with the signature share in [`bench_sequencer`]).
+fn bench_execution_uniform(
+    plan: &Plan,
+    work: &Workload,
+    single: &ThreadPool,
+    rec: &mut Recorder,
+) -> Result<()> {
+    let batch = &work.uniform_batch;
+    let n = batch.len() as f64;
+    let (mut one_tps, mut all_tps, mut speedup) = (Vec::new(), Vec::new(), Vec::new());
+    for run in 0..=plan.runs {
+        let (mut state_one, mut state_all) = (work.genesis.clone(), work.genesis.clone());
+        let ((root_one, one), (root_all, all)) = paired(
+            run,
+            || {
+                let (outcome, secs) = timed(|| single.install(|| state_one.execute_batch(batch)));
+                Ok((outcome.context("executing the batch")?.new_root, secs))
+            },
+            || {
+                let (outcome, secs) = timed(|| state_all.execute_batch(batch));
+                Ok((outcome.context("executing the batch")?.new_root, secs))
+            },
+        )?;
+        ensure!(
+            root_one == root_all,
+            "1-thread and all-threads roots differ"
+        );
+        eprintln!(
+            "[sequencer.execute_batch uniform] {}: 1 thread {:.0} tx/s, all threads {:.0} tx/s",
+            label(run, plan.runs),
+            n / one,
+            n / all
+        );
+        if run > 0 {
+            one_tps.push(n / one);
+            all_tps.push(n / all);
+            speedup.push(one / all);
+        }
+    }
+    rec.record("sequencer.exec_tps_1thread_uniform", &one_tps, "tx/s");
+    rec.record("sequencer.exec_tps_all_threads_uniform", &all_tps, "tx/s");
+    rec.record("sequencer.parallel_speedup_uniform", &speedup, "ratio");
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let plan = Plan {
@@ -380,6 +436,7 @@ fn main() -> Result<()> {
     bench_signatures(&plan, &work, &mut rec)?;
     bench_tree(&plan, &single, &mut rec)?;
     bench_sequencer(&plan, &work, &single, &mut rec)?;
+    bench_execution_uniform(&plan, &work, &single, &mut rec)?;
 
     if let Some(dir) = args.out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
