@@ -309,70 +309,27 @@ fn bench_tree(plan: &Plan, single: &ThreadPool, rec: &mut Recorder) -> Result<()
     Ok(())
 }
 
-fn bench_sequencer(
-    plan: &Plan,
-    work: &Workload,
-    single: &ThreadPool,
-    rec: &mut Recorder,
-) -> Result<()> {
-    let n = work.batch.len() as f64;
-    let (mut one_tps, mut all_tps, mut speedup, mut share) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for run in 0..=plan.runs {
-        // Fresh copies of genesis, cloned outside the timed regions.
-        let (mut state_one, mut state_all) = (work.genesis.clone(), work.genesis.clone());
-        let (verified, verify) =
-            timed(|| work.signed.iter().try_for_each(|s| black_box(s).verify()));
-        verified.context("a batch signature does not verify")?;
-        let ((root_one, one), (root_all, all)) = paired(
-            run,
-            || {
-                let (outcome, secs) =
-                    timed(|| single.install(|| state_one.execute_batch(&work.batch)));
-                Ok((outcome.context("executing the batch")?.new_root, secs))
-            },
-            || {
-                let (outcome, secs) = timed(|| state_all.execute_batch(&work.batch));
-                Ok((outcome.context("executing the batch")?.new_root, secs))
-            },
-        )?;
-        ensure!(
-            root_one == root_all,
-            "1-thread and all-threads roots differ"
-        );
-        eprintln!(
-            "[sequencer.execute_batch] {}: 1 thread {:.0} tx/s, all threads {:.0} tx/s, \
-             signature share {:.2}",
-            label(run, plan.runs),
-            n / one,
-            n / all,
-            verify / (verify + one)
-        );
-        if run > 0 {
-            one_tps.push(n / one);
-            all_tps.push(n / all);
-            speedup.push(one / all);
-            share.push(verify / (verify + one));
-        }
-    }
-    rec.record("sequencer.exec_tps_1thread", &one_tps, "tx/s");
-    rec.record("sequencer.exec_tps_all_threads", &all_tps, "tx/s");
-    rec.record("sequencer.parallel_speedup", &speedup, "ratio");
-    rec.record("sequencer.sigverify_cpu_share", &share, "share");
-    Ok(())
+/// Per-run figures of executing one batch with 1 thread and with all threads.
+#[derive(Default)]
+struct ExecutionRuns {
+    one_tps: Vec<f64>,
+    all_tps: Vec<f64>,
+    speedup: Vec<f64>,
+    /// Seconds of the 1-thread execution, per measured run.
+    one_secs: Vec<f64>,
 }
 
-/// Execution alone on the uniform workload, 1 thread against all threads (the hot-account
-/// mix is measured with the signature share in [`bench_sequencer`]).
-fn bench_execution_uniform(
+/// Executes `batch` on fresh clones of genesis (cloned outside the timed regions), 1
+/// thread against all threads back to back, checking both reach the same root.
+fn measure_execution(
     plan: &Plan,
     work: &Workload,
+    batch: &[Transfer],
     single: &ThreadPool,
-    rec: &mut Recorder,
-) -> Result<()> {
-    let batch = &work.uniform_batch;
+    name: &str,
+) -> Result<ExecutionRuns> {
     let n = batch.len() as f64;
-    let (mut one_tps, mut all_tps, mut speedup) = (Vec::new(), Vec::new(), Vec::new());
+    let mut runs = ExecutionRuns::default();
     for run in 0..=plan.runs {
         let (mut state_one, mut state_all) = (work.genesis.clone(), work.genesis.clone());
         let ((root_one, one), (root_all, all)) = paired(
@@ -391,20 +348,60 @@ fn bench_execution_uniform(
             "1-thread and all-threads roots differ"
         );
         eprintln!(
-            "[sequencer.execute_batch uniform] {}: 1 thread {:.0} tx/s, all threads {:.0} tx/s",
+            "[{name}] {}: 1 thread {:.0} tx/s, all threads {:.0} tx/s",
             label(run, plan.runs),
             n / one,
             n / all
         );
         if run > 0 {
-            one_tps.push(n / one);
-            all_tps.push(n / all);
-            speedup.push(one / all);
+            runs.one_tps.push(n / one);
+            runs.all_tps.push(n / all);
+            runs.speedup.push(one / all);
+            runs.one_secs.push(one);
         }
     }
-    rec.record("sequencer.exec_tps_1thread_uniform", &one_tps, "tx/s");
-    rec.record("sequencer.exec_tps_all_threads_uniform", &all_tps, "tx/s");
-    rec.record("sequencer.parallel_speedup_uniform", &speedup, "ratio");
+    Ok(runs)
+}
+
+/// Execution on the hot-account mix, and the share of single-threaded CPU time that
+/// signature verification takes next to it.
+fn bench_sequencer(
+    plan: &Plan,
+    work: &Workload,
+    single: &ThreadPool,
+    rec: &mut Recorder,
+) -> Result<()> {
+    let runs = measure_execution(plan, work, &work.batch, single, "sequencer.execute_batch")?;
+    let mut share = Vec::new();
+    for one in &runs.one_secs {
+        let (verified, verify) =
+            timed(|| work.signed.iter().try_for_each(|s| black_box(s).verify()));
+        verified.context("a batch signature does not verify")?;
+        share.push(verify / (verify + one));
+    }
+    rec.record("sequencer.exec_tps_1thread", &runs.one_tps, "tx/s");
+    rec.record("sequencer.exec_tps_all_threads", &runs.all_tps, "tx/s");
+    rec.record("sequencer.parallel_speedup", &runs.speedup, "ratio");
+    rec.record("sequencer.sigverify_cpu_share", &share, "share");
+    Ok(())
+}
+
+/// Execution alone on the uniform workload, 1 thread against all threads.
+fn bench_execution_uniform(
+    plan: &Plan,
+    work: &Workload,
+    single: &ThreadPool,
+    rec: &mut Recorder,
+) -> Result<()> {
+    let name = "sequencer.execute_batch uniform";
+    let runs = measure_execution(plan, work, &work.uniform_batch, single, name)?;
+    rec.record("sequencer.exec_tps_1thread_uniform", &runs.one_tps, "tx/s");
+    rec.record(
+        "sequencer.exec_tps_all_threads_uniform",
+        &runs.all_tps,
+        "tx/s",
+    );
+    rec.record("sequencer.parallel_speedup_uniform", &runs.speedup, "ratio");
     Ok(())
 }
 
