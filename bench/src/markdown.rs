@@ -144,6 +144,36 @@ pub const E2E_LOAD: Section = Section {
     machine_note: e2e_note,
 };
 
+/// The bulk writes of `pg_bench`: the same transfer rows written into Postgres three
+/// ways, each ratio a median over runs in which all three ways were measured back to back.
+pub const PG_BULK: Section = Section {
+    heading: "pg_bench: bulk writes of transfers into Postgres",
+    explanation: "Each run writes `postgres.bulk_rows` transfer rows into the `transfers` \
+        table of `migrations/0001_sequencer.sql`, in a fresh database, three ways, each \
+        into an emptied table (`TRUNCATE` before each way; the order rotates from run to \
+        run): `COPY ... FROM STDIN (FORMAT binary)` (`copy`), the sequencer journal's own \
+        `INSERT ... SELECT * FROM UNNEST($1::bytea[], ...)` (`unnest`), and a multi-row \
+        `INSERT ... VALUES ($1, ..., $9), ($10, ...), ...` with 9 binds per row (`insert`). \
+        Rows are written in chunks of 4,096 (the sequencer's largest batch; 36,864 binds \
+        for `insert`, under Postgres's 65,535), one transaction per chunk as the journal \
+        commits them, over one connection on loopback. Rows are as the journal writes \
+        them: random 32-byte hashes (so the primary key on `hash` is written in random \
+        order), consecutive `seq`s (the second index, `UNIQUE (seq)`), 40-byte keys and \
+        72-byte signatures. Throughputs are rows/s from the first chunk to the last \
+        commit; `copy_vs_insert` and `unnest_vs_insert` are medians of the per-run ratios \
+        of throughputs, both sides measured in the same run.",
+    metrics: &[
+        "postgres.copy_rows_per_s",
+        "postgres.unnest_rows_per_s",
+        "postgres.insert_rows_per_s",
+        "postgres.copy_vs_insert",
+        "postgres.unnest_vs_insert",
+        "postgres.bulk_rows",
+    ],
+    metric_prefixes: &[],
+    machine_note: pg_note,
+};
+
 /// Prefix of the per-reason rejection counts of `e2e_bench`
 /// (`sequencer.e2e_rejected.<reason>[_hot]`); each run replaces all of them, so a reason
 /// seen once does not linger.
@@ -151,7 +181,7 @@ pub const E2E_REJECTED_PREFIX: &str = "sequencer.e2e_rejected.";
 
 /// The sections the page shows before the full table; benchmarks with figures to
 /// explain add theirs here.
-pub const SECTIONS: &[Section] = &[CORE_RATIOS, E2E_LOAD];
+pub const SECTIONS: &[Section] = &[CORE_RATIOS, E2E_LOAD, PG_BULK];
 
 /// The logical CPU count in a [`crate::results::machine_description`] string.
 fn logical_cpus(machine: &str) -> Option<usize> {
@@ -196,6 +226,15 @@ fn e2e_note(machine: &str) -> String {
         ),
         None => format!("These figures come from {machine}."),
     }
+}
+
+/// What the bulk-write figures mean on the machine they were measured on.
+fn pg_note(machine: &str) -> String {
+    format!(
+        "These figures come from {machine}, with Postgres on the same machine (loopback, \
+         default settings); absolute rates depend on its disk and `fsync` settings, the \
+         ratios much less."
+    )
 }
 
 /// A figure for a table: thousands separators for large values, three significant
@@ -402,6 +441,27 @@ mod tests {
         assert!(!e2e.contains("signature.verify_us` |"));
         assert!(e2e.contains("about one core"));
         assert!(!page.contains("## core_bench"));
+    }
+
+    #[test]
+    fn the_pg_section_lists_its_metrics() {
+        let results = Results::from([
+            (
+                "postgres.copy_rows_per_s".into(),
+                metric(250_000.0, "rows/s", SMALL),
+            ),
+            (
+                "postgres.copy_vs_insert".into(),
+                metric(3.5, "ratio", SMALL),
+            ),
+            ("x".into(), metric(1.0, "us", SMALL)),
+        ]);
+        let page = render(&results, &header());
+        let pg = page.split("## pg_bench").nth(1).unwrap();
+        let pg = pg.split("## All metrics").next().unwrap();
+        assert!(pg.contains("| `postgres.copy_rows_per_s` | 250,000 | – | rows/s |"));
+        assert!(pg.contains("| `postgres.copy_vs_insert` | 3.50 | – | ratio |"));
+        assert!(!pg.contains("`x` |"));
     }
 
     #[test]
