@@ -5,10 +5,14 @@
 //! - [`results`]: the results file, one entry per metric, tagged with the machine and time.
 //! - [`markdown`]: `bench/RESULTS.md`, regenerated from the whole results file.
 //! - [`workload`]: seeded, reproducible keys, tree updates and transfer batches.
+//! - [`recorder`]: a run's medians with their run counts.
+//! - [`scratch_db`]: databases of a benchmark's own, created and dropped per run.
 //! - [`e2e`]: the end-to-end load's workloads and its readings of the sequencer process.
 
 pub mod e2e;
 pub mod markdown;
+pub mod recorder;
 pub mod results;
+pub mod scratch_db;
 pub mod stats;
 pub mod workload;

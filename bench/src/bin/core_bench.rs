@@ -15,9 +15,9 @@ use std::{
 
 use anyhow::{ensure, Context, Result};
 use bench::{
-    markdown::{self, format_value, Header, RUNS_SUFFIX, RUNS_UNIT},
-    results::{machine_description, merge_into_file, Metric, Results},
-    stats::median,
+    markdown::{self, Header},
+    recorder::Recorder,
+    results::{machine_description, merge_into_file},
     workload::{transfer_batch, BatchShape, SplitMix64},
 };
 use clap::Parser;
@@ -80,31 +80,6 @@ const BALANCE: u64 = 1_000_000_000;
 /// Hot recipients (an exchange, a merchant) and the share of transfers they receive.
 const HOT_RECIPIENTS: usize = 8;
 const HOT_SHARE: f64 = 0.2;
-
-/// The metrics of this run, with the run count of each.
-#[derive(Default)]
-struct Recorder {
-    results: Results,
-}
-
-impl Recorder {
-    /// Records the median of `samples` as `name`, and their count as `name.runs`.
-    fn record(&mut self, name: &str, samples: &[f64], unit: &str) -> f64 {
-        let value = median(samples).expect("at least one measured run");
-        self.results
-            .insert(name.to_owned(), Metric::now(value, unit));
-        self.results.insert(
-            format!("{name}{RUNS_SUFFIX}"),
-            Metric::now(samples.len() as f64, RUNS_UNIT),
-        );
-        eprintln!(
-            "  {name} = {} {unit} (median of {} runs)",
-            format_value(value),
-            samples.len()
-        );
-        value
-    }
-}
 
 /// Seconds taken by `f`, with its result.
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {

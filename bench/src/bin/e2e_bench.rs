@@ -24,9 +24,11 @@ use std::{
 use anyhow::{bail, ensure, Context, Result};
 use bench::{
     e2e::{proc_cpu_seconds, prometheus_value, rounds_workload, RoundsSpec, Shape},
-    markdown::{self, format_value, Header, E2E_REJECTED_PREFIX, RUNS_SUFFIX, RUNS_UNIT},
-    results::{machine_description, merge_into_file, Metric, Results},
-    stats::{median, percentile},
+    markdown::{self, Header, E2E_REJECTED_PREFIX},
+    recorder::Recorder,
+    results::{machine_description, merge_into_file, Results},
+    scratch_db,
+    stats::percentile,
     workload::SplitMix64,
 };
 use clap::Parser;
@@ -38,7 +40,6 @@ use rollup_core::{
     tree::TreeConfig,
 };
 use serde_json::Value;
-use sqlx::{Connection, Executor, PgConnection};
 
 /// End-to-end load of the sequencer over HTTP.
 #[derive(Debug, Parser)]
@@ -194,66 +195,9 @@ impl Drop for Sequencer {
     }
 }
 
-/// The medians of this run, with their run counts.
-#[derive(Default)]
-struct Recorder {
-    results: Results,
-}
-
-impl Recorder {
-    /// Records the median of `samples` as `name`, and their count as `name.runs`.
-    fn record(&mut self, name: &str, samples: &[f64], unit: &str) {
-        let Some(value) = median(samples) else {
-            eprintln!("  {name}: no samples, not recorded");
-            return;
-        };
-        self.results
-            .insert(name.to_owned(), Metric::now(value, unit));
-        self.results.insert(
-            format!("{name}{RUNS_SUFFIX}"),
-            Metric::now(samples.len() as f64, RUNS_UNIT),
-        );
-        eprintln!(
-            "  {name} = {} {unit} (median of {} runs)",
-            format_value(value),
-            samples.len()
-        );
-    }
-
-    /// Records a figure that is not a median (the workload's size).
-    fn record_one(&mut self, name: &str, value: f64, unit: &str) {
-        self.results
-            .insert(name.to_owned(), Metric::now(value, unit));
-    }
-}
-
 /// A free TCP port on loopback.
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// The URL of database `name` on the server of `admin_url`.
-fn database_url(admin_url: &str, name: &str) -> String {
-    let (url, query) = admin_url
-        .split_once('?')
-        .map_or((admin_url, None), |(url, query)| (url, Some(query)));
-    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-async fn admin_execute(admin_url: &str, sql: String) -> Result<()> {
-    let mut admin = PgConnection::connect(admin_url)
-        .await
-        .context("connecting to Postgres (DATABASE_URL; `make postgres` starts one)")?;
-    admin
-        .execute(sqlx::AssertSqlSafe(sql))
-        .await
-        .context("administering the benchmark database")?;
-    admin.close().await?;
-    Ok(())
 }
 
 /// Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`, 100 if unknown).
@@ -646,12 +590,14 @@ async fn run_once(
     name: &str,
 ) -> Result<RunOutcome> {
     let admin_url = &ctx.args.database_url;
-    admin_execute(admin_url, format!("CREATE DATABASE {name}")).await?;
+    let url = scratch_db::create(admin_url, name)
+        .await
+        .context("creating the run's database (DATABASE_URL; `make postgres` starts one)")?;
     let log = ctx.work_dir.join(format!("{name}.log"));
     let outcome = async {
         let sequencer = start_sequencer(
             ctx.sequencer_bin,
-            &database_url(admin_url, name),
+            &url,
             ctx.genesis,
             log.clone(),
             total,
@@ -665,11 +611,9 @@ async fn run_once(
     }
     .await;
     // The sequencer is killed (dropped) by now; its connections go with the database.
-    let dropped = admin_execute(
-        admin_url,
-        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    )
-    .await;
+    let dropped = scratch_db::drop(admin_url, name)
+        .await
+        .context("dropping the run's database");
     let outcome = outcome?;
     dropped?;
     let _ = fs::remove_file(&log);

@@ -3,7 +3,7 @@
 //! `INSERT ... SELECT * FROM UNNEST(...)`, and a multi-row `INSERT ... VALUES`.
 //!
 //! A fresh database is created (and dropped afterwards, even on failure) on the Postgres
-//! at `DATABASE_URL`, holding the `transfers` table of `migrations/0001_sequencer.sql`.
+//! at `DATABASE_URL` and migrated to the project's schema (the journal's `transfers` table).
 //! Each run writes the same rows each way, in chunks of 4,096 rows, one transaction per
 //! chunk, into an emptied table (`TRUNCATE` before each way; the order of the ways
 //! rotates from run to run). Figures are medians over runs (`markdown::PG_BULK` explains
@@ -19,9 +19,10 @@ use std::{
 
 use anyhow::{ensure, Context, Result};
 use bench::{
-    markdown::{self, format_value, Header, RUNS_SUFFIX, RUNS_UNIT},
-    results::{machine_description, merge_into_file, Metric, Results},
-    stats::median,
+    markdown::{self, format_value, Header},
+    recorder::Recorder,
+    results::{machine_description, merge_into_file},
+    scratch_db,
     workload::SplitMix64,
 };
 use clap::Parser;
@@ -61,21 +62,6 @@ const COLUMNS: usize = 9;
 /// Postgres's limit on bind parameters per statement.
 const MAX_BINDS: usize = 65_535;
 const CHAIN_ID: i64 = 31337;
-
-/// The `transfers` table, verbatim from `migrations/0001_sequencer.sql` (the bench crate
-/// does not build `rollup-core`'s `db` feature, so it can't run the migrator).
-const TRANSFERS_DDL: &str = "CREATE TABLE transfers (
-    hash        BYTEA       PRIMARY KEY CHECK (length(hash) = 32),
-    seq         BIGINT      NOT NULL UNIQUE,
-    chain_id    BIGINT      NOT NULL,
-    from_key    BYTEA       NOT NULL CHECK (length(from_key) = 40),
-    to_key      BYTEA       NOT NULL CHECK (length(to_key) = 40),
-    amount      BIGINT      NOT NULL,
-    fee         BIGINT      NOT NULL,
-    nonce       BIGINT      NOT NULL CHECK (nonce >= 0 AND nonce < 4294967296),
-    signature   BYTEA       NOT NULL CHECK (length(signature) = 72),
-    received_at TIMESTAMPTZ NOT NULL DEFAULT now()
-)";
 
 /// The sequencer's statement (`sequencer/src/store.rs`, `Store::insert_transfers`).
 const UNNEST_SQL: &str =
@@ -270,7 +256,7 @@ async fn write_chunk(conn: &mut PgConnection, way: Way, chunk: &[Row]) -> Result
 
 /// Empties the table, then writes every row one way; rows per second.
 async fn write_all(conn: &mut PgConnection, way: Way, rows: &[Row]) -> Result<f64> {
-    conn.execute("TRUNCATE transfers").await?;
+    conn.execute("TRUNCATE transfers CASCADE").await?;
     let started = Instant::now();
     for chunk in rows.chunks(CHUNK) {
         write_chunk(conn, way, chunk)
@@ -289,34 +275,11 @@ async fn write_all(conn: &mut PgConnection, way: Way, rows: &[Row]) -> Result<f6
     Ok(rows.len() as f64 / seconds)
 }
 
-/// The URL of database `name` on the server of `admin_url`.
-fn database_url(admin_url: &str, name: &str) -> String {
-    let (url, query) = admin_url
-        .split_once('?')
-        .map_or((admin_url, None), |(url, query)| (url, Some(query)));
-    let base = url.rsplit_once('/').map_or(url, |(base, _)| base);
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-async fn admin_execute(admin_url: &str, sql: String) -> Result<()> {
-    let mut admin = PgConnection::connect(admin_url)
-        .await
-        .context("connecting to Postgres (DATABASE_URL; `make postgres` starts one)")?;
-    admin
-        .execute(sqlx::AssertSqlSafe(sql))
-        .await
-        .context("administering the benchmark database")?;
-    admin.close().await?;
-    Ok(())
-}
-
 /// Per-run rows/s of each way (index as in [`Way::ALL`]).
 async fn measure(url: &str, rows: &[Row], runs: usize) -> Result<Vec<[f64; 3]>> {
     let mut conn = PgConnection::connect(url).await?;
-    conn.execute(TRANSFERS_DDL).await?;
+    // The project's real schema: the journal's table with its indexes, as the sequencer has it.
+    rollup_core::schema::MIGRATOR.run(&mut conn).await?;
     // Warm-up: every way once (statements prepared, table and indexes in cache).
     let warm = &rows[..rows.len().min(2 * CHUNK)];
     for way in Way::ALL {
@@ -342,32 +305,6 @@ async fn measure(url: &str, rows: &[Row], runs: usize) -> Result<Vec<[f64; 3]>> 
     Ok(per_run)
 }
 
-/// The medians of this run, with their run counts.
-#[derive(Default)]
-struct Recorder {
-    results: Results,
-}
-
-impl Recorder {
-    fn record(&mut self, name: &str, samples: &[f64], unit: &str) {
-        let Some(value) = median(samples) else {
-            eprintln!("  {name}: no samples, not recorded");
-            return;
-        };
-        self.results
-            .insert(name.to_owned(), Metric::now(value, unit));
-        self.results.insert(
-            format!("{name}{RUNS_SUFFIX}"),
-            Metric::now(samples.len() as f64, RUNS_UNIT),
-        );
-        eprintln!(
-            "  {name} = {} {unit} (median of {} runs)",
-            format_value(value),
-            samples.len()
-        );
-    }
-}
-
 fn main() -> Result<()> {
     let args = Args::parse();
     let started = Instant::now();
@@ -388,14 +325,14 @@ fn main() -> Result<()> {
     let name = format!("bench_pg_{}", std::process::id());
     let admin_url = &args.database_url;
     let per_run = runtime.block_on(async {
-        admin_execute(admin_url, format!("CREATE DATABASE {name}")).await?;
+        let url = scratch_db::create(admin_url, &name).await.context(
+            "creating the benchmark database (DATABASE_URL; `make postgres` starts one)",
+        )?;
         eprintln!("[setup] database {name}");
-        let measured = measure(&database_url(admin_url, &name), &rows, plan.runs).await;
-        let dropped = admin_execute(
-            admin_url,
-            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await;
+        let measured = measure(&url, &rows, plan.runs).await;
+        let dropped = scratch_db::drop(admin_url, &name)
+            .await
+            .context("dropping the benchmark database");
         let measured = measured?;
         dropped?;
         anyhow::Ok(measured)
@@ -409,10 +346,7 @@ fn main() -> Result<()> {
     let ratio = |i: usize| per_run.iter().map(|r| r[i] / r[2]).collect::<Vec<f64>>();
     rec.record("postgres.copy_vs_insert", &ratio(0), "ratio");
     rec.record("postgres.unnest_vs_insert", &ratio(1), "ratio");
-    rec.results.insert(
-        "postgres.bulk_rows".to_owned(),
-        Metric::now(plan.rows as f64, "rows"),
-    );
+    rec.record_one("postgres.bulk_rows", plan.rows as f64, "rows");
 
     if let Some(dir) = args.out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
