@@ -1,23 +1,47 @@
-//! The compact L1 calldata of a batch: what anyone needs to rebuild the L2 state, posted
-//! once per batch and committed to with Keccak-256.
+//! The compact L1 calldata of a batch (version 2, chunked): what anyone needs to rebuild
+//! the L2 state, posted once per batch and committed to with a Keccak-256 chain over its
+//! chunks (`prover/CIRCUITS.md` §2).
 //!
-//! Amounts and fees are posted as base-10 floats (zkSync Lite style) so that a transfer
-//! takes 15 bytes. Every byte string has at most one meaning and every batch exactly one
-//! encoding (canonical): the L1 contract hashes the calldata and the circuits bind the same
-//! hash, so two encodings of one batch would be two different commitments.
+//! The calldata is cut into fixed-size chunks so that one chunk circuit, of fixed
+//! capacity, proves the records of one chunk and extends the data chain by one step: the
+//! chain runs through every chunk of every partition in (partition, chunk) order, like the
+//! state roots do, and the L1 contract recomputes it over the calldata.
 //!
-//! ## Layout (version 1)
+//! Every byte string has at most one meaning and every batch exactly one encoding
+//! (canonical): the L1 contract hashes the calldata and the circuits bind the same hash, so
+//! two encodings of one batch would be two different commitments. Hence the strict decoder:
+//! unknown tags, nonzero padding, bytes in an empty record and used records after an empty
+//! one are all refused.
 //!
-//! | field               | bytes  | encoding                                        |
-//! |---------------------|--------|-------------------------------------------------|
-//! | version             | 1      | [`BATCH_DATA_VERSION`]                          |
-//! | new account count k | 4      | u32 big-endian                                  |
-//! | new account keys    | 40 k   | [`PublicKey::to_bytes`], in global index order  |
-//! | transfer count n    | 4      | u32 big-endian                                  |
-//! | transfers           | 15 n   | from (u32 BE) , to (u32 BE), amount (5), fee (2)|
+//! ## Layout (version 2)
 //!
-//! Nothing may follow the last transfer. Total: `1 + 4 + 40 k + 4 + 15 n` bytes
-//! ([`BatchData::encoded_len`]).
+//! | field        | bytes                    | encoding                                   |
+//! |--------------|--------------------------|--------------------------------------------|
+//! | version      | 1                        | [`BATCH_DATA_VERSION`]                     |
+//! | chunks       | [`CHUNK_DATA_BYTES`] × k | k >= 1 chunks, (partition, chunk) order     |
+//!
+//! A chunk is [`CHUNK_TRANSFERS`] transfer records then [`CHUNK_NEW_ACCOUNTS`] new-account
+//! records, used records first in each list, empty ones all zero:
+//!
+//! | record      | bytes | fields                                                          |
+//! |-------------|-------|-----------------------------------------------------------------|
+//! | transfer    | 16    | tag (1), from (u32 BE), to (u32 BE), amount (5), fee (2)         |
+//! | new account | 48    | tag (1), global index (u32 BE), 3 zero bytes, [`PublicKey::to_bytes`] (40) |
+//! | empty       | same  | all zero (tag 0)                                                |
+//!
+//! Indices are global leaf indices of the state tree (depth at most 32 for this format).
+//!
+//! ## Cost
+//!
+//! A transfer posts one 16-byte record, in its sender's partition: the credit in the
+//! recipient's partition is tied to it by a message chain (§4) and posts no record, so
+//! receives cost nothing. A new account posts 48 bytes (its index and key). Records fill a
+//! partition's chunks in order, so the padding (empty records) of a partition sits in its
+//! last chunk, as long as chunks are only cut when a list is full: a partition with `t`
+//! transfers and `a` new accounts then costs `CHUNK_DATA_BYTES * max(1, ceil(t / 16),
+//! ceil(a / 2))` bytes, and a batch one version byte more than the sum over the
+//! partitions it touches. Where chunks are cut is the chunk planner's choice
+//! (`execution::plan_chunks`), bound by the chunk circuit's other capacities.
 //!
 //! ## Packed floats
 //!
@@ -25,8 +49,12 @@
 //! `(m << E) | e`, worth `m * 10^e`: amounts are 40 bits (`M = 35`, `E = 5`, 5 bytes),
 //! fees 16 bits (`M = 11`, `E = 5`, 2 bytes). The canonical encoding of a value uses the
 //! smallest exponent that represents it exactly; decoding refuses any other (`e > 0` while
-//! `m * 10` still fits the mantissa, which includes zero with `e > 0`) and any value above
-//! `u64::MAX`.
+//! `m * 10` still fits the mantissa, which includes zero with `e > 0`).
+//!
+//! A posted value must also be below the Goldilocks order `p = 2^64 - 2^32 + 1`
+//! ([`MODULUS`]): the circuits unpack `m * 10^e` as one field element, so a value `v >= p`
+//! would be proved as `v - p`, a different amount than the one executed. Such values are
+//! neither packed nor unpacked (the sequencer refuses them like any unpackable value).
 
 use std::{fmt, str::FromStr};
 
@@ -34,22 +62,38 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tiny_keccak::{Hasher, Keccak};
 
 use crate::{
-    field::{decode_hex, encode_hex},
+    field::{decode_hex, encode_hex, MODULUS},
     schnorr::PublicKey,
     Error, Result,
 };
 
 /// The version byte this code encodes and the only one it decodes, so that a future layout
 /// can be told apart on L1.
-pub const BATCH_DATA_VERSION: u8 = 1;
-/// Bytes of one transfer record: from (4) + to (4) + packed amount (5) + packed fee (2).
-pub const TRANSFER_BYTES: usize = 15;
+pub const BATCH_DATA_VERSION: u8 = 2;
+/// Transfer records in a chunk: the chunk circuit's transfer capacity.
+pub const CHUNK_TRANSFERS: usize = 16;
+/// New-account records in a chunk: the chunk circuit's account-creation capacity.
+pub const CHUNK_NEW_ACCOUNTS: usize = 2;
+/// Bytes of one transfer record: tag (1) + from (4) + to (4) + packed amount (5) + packed
+/// fee (2).
+pub const TRANSFER_RECORD_BYTES: usize = 16;
+/// Bytes of one new-account record: tag (1) + global index (4) + padding (3) + public key
+/// (40); the padding keeps the key 8-byte aligned within the record.
+pub const NEW_ACCOUNT_RECORD_BYTES: usize = 48;
+/// Bytes of one chunk: what one step of the data chain hashes after the previous link.
+pub const CHUNK_DATA_BYTES: usize =
+    TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS + NEW_ACCOUNT_RECORD_BYTES * CHUNK_NEW_ACCOUNTS;
+/// The tag byte of a used record (an empty record is all zero, tag included).
+pub const RECORD_USED: u8 = 1;
 /// Bytes of one new account's public key ([`PublicKey::to_bytes`]).
 pub const PUBLIC_KEY_BYTES: usize = 40;
 /// Bytes of a packed amount.
 pub const PACKED_AMOUNT_BYTES: usize = 5;
 /// Bytes of a packed fee.
 pub const PACKED_FEE_BYTES: usize = 2;
+
+/// Offset of the public key in a new-account record (after tag, index and padding).
+const KEY_OFFSET: usize = NEW_ACCOUNT_RECORD_BYTES - PUBLIC_KEY_BYTES;
 
 /// Powers of ten that fit a u64 (10^0 to 10^19): any larger exponent overflows unless the
 /// mantissa is zero, which is not canonical.
@@ -130,8 +174,12 @@ impl FloatFormat {
 
     /// The canonical (mantissa, exponent) of a value: the smallest exponent e with
     /// `value % 10^e == 0` and `value / 10^e` fitting the mantissa; `None` if there is
-    /// none, i.e. the value cannot be posted.
+    /// none or the value is not below the Goldilocks order (the circuits would read it
+    /// modulo p, see the module documentation), i.e. the value cannot be posted.
     pub fn pack_parts(&self, value: u64) -> Option<(u64, u32)> {
+        if value >= MODULUS {
+            return None;
+        }
         let last = self.max_exponent().min(POW10.len() as u32 - 1);
         for exponent in 0..=last {
             let pow = POW10[exponent as usize];
@@ -161,7 +209,8 @@ impl FloatFormat {
     }
 
     /// The value `m * 10^e` of a (mantissa, exponent) pair, refusing fields out of range,
-    /// non-canonical pairs (a smaller exponent would do) and values above `u64::MAX`.
+    /// non-canonical pairs (a smaller exponent would do) and values not below the
+    /// Goldilocks order p, which the circuits could not tell from `value - p`.
     pub fn unpack_parts(&self, mantissa: u64, exponent: u32) -> Result<u64> {
         let invalid = |reason| Error::InvalidPackedFloat {
             what: self.what,
@@ -180,7 +229,22 @@ impl FloatFormat {
         POW10
             .get(exponent as usize)
             .and_then(|pow| mantissa.checked_mul(*pow))
-            .ok_or_else(|| invalid("the value overflows a u64"))
+            .filter(|value| *value < MODULUS)
+            .ok_or_else(|| invalid("the value is not below the Goldilocks order"))
+    }
+
+    /// The largest postable value at most `value` (0 always is), so that a wallet can
+    /// suggest an amount or fee instead of a refused one.
+    pub fn largest_packable_at_most(&self, value: u64) -> u64 {
+        // Capping below p first keeps every candidate below p; each candidate
+        // `min(value / 10^e, max_mantissa) * 10^e` is then packable and at most `value`,
+        // and the largest packable value at most `value` is one of them.
+        let value = value.min(MODULUS - 1);
+        POW10[..=self.max_exponent().min(POW10.len() as u32 - 1) as usize]
+            .iter()
+            .map(|pow| (value / pow).min(self.max_mantissa()) * pow)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The value of a packed word, refusing bits above [`bits`](Self::bits) and everything
@@ -208,7 +272,7 @@ pub fn pack_amount(value: u64) -> Option<[u8; PACKED_AMOUNT_BYTES]> {
     Some(out)
 }
 
-/// The amount of 5 packed bytes, refusing non-canonical and overflowing encodings.
+/// The amount of 5 packed bytes, refusing non-canonical encodings and values not below p.
 pub fn unpack_amount(bytes: &[u8; PACKED_AMOUNT_BYTES]) -> Result<u64> {
     let mut word = [0u8; 8];
     word[8 - PACKED_AMOUNT_BYTES..].copy_from_slice(bytes);
@@ -239,8 +303,8 @@ pub fn is_packable_fee(value: u64) -> bool {
 }
 
 /// Keccak-256 of the bytes, exactly Solidity's `keccak256(data)` (not SHA3-256), so that
-/// the L1 contract recomputes it over the calldata.
-pub fn data_commitment(bytes: &[u8]) -> [u8; 32] {
+/// the L1 contract recomputes what the circuits bind.
+pub fn keccak256(bytes: &[u8]) -> [u8; 32] {
     let mut hasher = Keccak::v256();
     hasher.update(bytes);
     let mut out = [0u8; 32];
@@ -248,20 +312,85 @@ pub fn data_commitment(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
-/// The Keccak-256 commitment to a batch's calldata, typed so that it is not mistaken for a
-/// Poseidon digest; shown and serialised as `0x`-hex like the L1 `bytes32`.
+/// One step of the data chain, `keccak256(prev || chunk)`: what a chunk proof states about
+/// its chunk, so that the proofs of consecutive chunks chain like their roots do.
+pub fn data_chain_step(prev: &[u8; 32], chunk: &[u8; CHUNK_DATA_BYTES]) -> [u8; 32] {
+    let mut hasher = Keccak::v256();
+    hasher.update(prev);
+    hasher.update(chunk);
+    let mut out = [0u8; 32];
+    hasher.finalize(&mut out);
+    out
+}
+
+/// The chunks of calldata, after checking only what the L1 contract checks: the version
+/// byte and a length of `1 + k * CHUNK_DATA_BYTES` with `k >= 1`. The records themselves
+/// are checked by [`BatchData::decode`] (and, on L1, by the validity proof).
+pub fn calldata_chunks(bytes: &[u8]) -> Result<&[[u8; CHUNK_DATA_BYTES]]> {
+    let Some((&version, rest)) = bytes.split_first() else {
+        return Err(Error::InvalidBatchDataLength { len: 0 });
+    };
+    if version != BATCH_DATA_VERSION {
+        return Err(Error::UnsupportedBatchVersion {
+            version,
+            expected: BATCH_DATA_VERSION,
+        });
+    }
+    let (chunks, extra) = rest.as_chunks::<CHUNK_DATA_BYTES>();
+    if !extra.is_empty() {
+        return Err(Error::InvalidBatchDataLength { len: bytes.len() });
+    }
+    if chunks.is_empty() {
+        return Err(Error::EmptyBatchData);
+    }
+    Ok(chunks)
+}
+
+/// The commitment to a batch's calldata: the last link of the data chain over its chunks
+/// (`d_0 = 0`, `d_{i+1} = keccak256(d_i || chunk_i)`). Typed so that it is not mistaken
+/// for a Poseidon digest; shown and serialised as `0x`-hex like the L1 `bytes32`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DataCommitment(pub [u8; 32]);
 
 impl DataCommitment {
-    /// The commitment to encoded batch data (see [`data_commitment`]).
-    pub fn of(bytes: &[u8]) -> Self {
-        Self(data_commitment(bytes))
+    /// The start of every data chain, `d_0`: 32 zero bytes.
+    pub const CHAIN_START: Self = Self([0; 32]);
+
+    /// The data chain from [`CHAIN_START`](Self::CHAIN_START) over encoded chunks, in
+    /// order; over a whole batch's chunks it is the batch's commitment, over a prefix the
+    /// link a later chunk proof starts from.
+    pub fn of_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8; CHUNK_DATA_BYTES]>) -> Self {
+        Self(chunks.into_iter().fold(Self::CHAIN_START.0, |link, chunk| {
+            data_chain_step(&link, chunk)
+        }))
+    }
+
+    /// The commitment to calldata as the L1 contract computes it: version and length are
+    /// checked ([`calldata_chunks`]), the records are not.
+    pub fn of_calldata(bytes: &[u8]) -> Result<Self> {
+        Ok(Self::of_chunks(calldata_chunks(bytes)?))
     }
 
     /// The 32 bytes, in the order of the L1 `bytes32`.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// The 8 u32 public inputs the circuits expose the commitment as: word i is bytes
+    /// `4i..4i+4` big-endian (`CIRCUITS.md` §3).
+    pub fn words(&self) -> [u32; 8] {
+        let (words, _) = self.0.as_chunks::<4>();
+        std::array::from_fn(|i| u32::from_be_bytes(words[i]))
+    }
+
+    /// The commitment of 8 public-input words, the inverse of [`words`](Self::words), to
+    /// compare a proof's statement with a batch.
+    pub fn from_words(words: [u32; 8]) -> Self {
+        let mut out = [0u8; 32];
+        for (bytes, word) in out.as_chunks_mut::<4>().0.iter_mut().zip(words) {
+            *bytes = word.to_be_bytes();
+        }
+        Self(out)
     }
 }
 
@@ -295,11 +424,25 @@ impl<'de> Deserialize<'de> for DataCommitment {
     }
 }
 
+/// Splits a record into its tag and body, returning `None` for an empty record and
+/// refusing anything that is neither empty (all zero) nor used (tag 1).
+fn used_body(record: &[u8]) -> Result<Option<&[u8]>> {
+    let malformed = |reason| Err(Error::MalformedBatchRecord { reason });
+    match record.split_first() {
+        Some((&RECORD_USED, body)) => Ok(Some(body)),
+        Some((0, body)) if body.iter().all(|b| *b == 0) => Ok(None),
+        Some((0, _)) => malformed("an empty record (tag 0) with nonzero bytes"),
+        _ => malformed("a tag other than 0 (empty) or 1 (used)"),
+    }
+}
+
+/// The big-endian u32 at `at`.
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
 /// One transfer as posted: what a restorer needs to replay it (signatures and nonces are
 /// not posted; the validity proof vouches for them).
-///
-/// Account indices are global leaf indices of the state tree, which has depth at most 32
-/// for this format so that they fit the 4-byte fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TransferRecord {
     /// Global index of the sender's account.
@@ -313,186 +456,229 @@ pub struct TransferRecord {
 }
 
 impl TransferRecord {
-    /// The 15-byte record: from, to (u32 BE), packed amount, packed fee.
-    pub fn encode(&self, index: u32) -> Result<[u8; TRANSFER_BYTES]> {
-        let unpackable = |what, format: FloatFormat, value| Error::InvalidBatchItem {
-            what,
-            index,
-            source: Box::new(Error::UnpackableValue {
-                what: format.what,
-                value,
-            }),
+    /// The 16-byte used record; fails with [`Error::UnpackableValue`] if the amount or the
+    /// fee cannot be posted.
+    pub fn encode(&self) -> Result<[u8; TRANSFER_RECORD_BYTES]> {
+        let unpackable = |format: FloatFormat, value| Error::UnpackableValue {
+            what: format.what,
+            value,
         };
-        let amount = pack_amount(self.amount)
-            .ok_or_else(|| unpackable("transfer amount", AMOUNT_FORMAT, self.amount))?;
-        let fee =
-            pack_fee(self.fee).ok_or_else(|| unpackable("transfer fee", FEE_FORMAT, self.fee))?;
-        let mut out = [0u8; TRANSFER_BYTES];
-        out[..4].copy_from_slice(&self.from.to_be_bytes());
-        out[4..8].copy_from_slice(&self.to.to_be_bytes());
-        out[8..13].copy_from_slice(&amount);
-        out[13..].copy_from_slice(&fee);
+        let amount =
+            pack_amount(self.amount).ok_or_else(|| unpackable(AMOUNT_FORMAT, self.amount))?;
+        let fee = pack_fee(self.fee).ok_or_else(|| unpackable(FEE_FORMAT, self.fee))?;
+        let mut out = [0u8; TRANSFER_RECORD_BYTES];
+        out[0] = RECORD_USED;
+        out[1..5].copy_from_slice(&self.from.to_be_bytes());
+        out[5..9].copy_from_slice(&self.to.to_be_bytes());
+        out[9..14].copy_from_slice(&amount);
+        out[14..].copy_from_slice(&fee);
         Ok(out)
     }
 
-    /// Decodes a 15-byte record, refusing non-canonical floats; `index` is the record's
-    /// position, named in errors.
-    pub fn decode(bytes: &[u8; TRANSFER_BYTES], index: u32) -> Result<Self> {
-        let item = |what| {
-            move |source| Error::InvalidBatchItem {
-                what,
-                index,
-                source: Box::new(source),
-            }
-        };
-        let word = |range: std::ops::Range<usize>| {
-            let mut out = [0u8; 4];
-            out.copy_from_slice(&bytes[range]);
-            u32::from_be_bytes(out)
-        };
+    /// Decodes a record: `None` for an empty one; refuses unknown tags, bytes in an empty
+    /// record and non-canonical floats.
+    pub fn decode(bytes: &[u8; TRANSFER_RECORD_BYTES]) -> Result<Option<Self>> {
+        if used_body(bytes)?.is_none() {
+            return Ok(None);
+        }
         let mut amount = [0u8; PACKED_AMOUNT_BYTES];
-        amount.copy_from_slice(&bytes[8..13]);
-        let fee = [bytes[13], bytes[14]];
+        amount.copy_from_slice(&bytes[9..14]);
+        Ok(Some(Self {
+            from: u32_at(bytes, 1),
+            to: u32_at(bytes, 5),
+            amount: unpack_amount(&amount)?,
+            fee: unpack_fee(&[bytes[14], bytes[15]])?,
+        }))
+    }
+}
+
+/// An account the batch creates: its global index and key, which is all a restorer needs
+/// to insert its (empty) leaf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewAccountRecord {
+    /// Global index of the new account's leaf.
+    pub index: u32,
+    /// The account's public key (its address).
+    pub public_key: PublicKey,
+}
+
+impl NewAccountRecord {
+    /// The 48-byte used record: tag, index (u32 BE), 3 zero bytes, the key.
+    pub fn encode(&self) -> [u8; NEW_ACCOUNT_RECORD_BYTES] {
+        let mut out = [0u8; NEW_ACCOUNT_RECORD_BYTES];
+        out[0] = RECORD_USED;
+        out[1..5].copy_from_slice(&self.index.to_be_bytes());
+        out[KEY_OFFSET..].copy_from_slice(&self.public_key.to_bytes());
+        out
+    }
+
+    /// Decodes a record: `None` for an empty one; refuses unknown tags, bytes in an empty
+    /// record, nonzero padding and invalid public keys ([`PublicKey::from_bytes`]).
+    pub fn decode(bytes: &[u8; NEW_ACCOUNT_RECORD_BYTES]) -> Result<Option<Self>> {
+        if used_body(bytes)?.is_none() {
+            return Ok(None);
+        }
+        if bytes[5..KEY_OFFSET].iter().any(|b| *b != 0) {
+            return Err(Error::MalformedBatchRecord {
+                reason: "nonzero padding between the index and the key",
+            });
+        }
+        Ok(Some(Self {
+            index: u32_at(bytes, 1),
+            public_key: PublicKey::from_bytes(&bytes[KEY_OFFSET..])?,
+        }))
+    }
+}
+
+/// What one chunk posts: at most [`CHUNK_TRANSFERS`] transfers and
+/// [`CHUNK_NEW_ACCOUNTS`] new accounts of one partition, the unit one chunk proof covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChunkData {
+    /// The chunk's transfers, in execution order.
+    pub transfers: Vec<TransferRecord>,
+    /// The accounts the chunk creates, in creation order.
+    pub new_accounts: Vec<NewAccountRecord>,
+}
+
+/// Decodes one list of fixed-size records: used ones first, then empty ones; errors name
+/// the record's kind and position.
+fn decode_records<const N: usize, T>(
+    bytes: &[u8],
+    what: &'static str,
+    decode: impl Fn(&[u8; N]) -> Result<Option<T>>,
+) -> Result<Vec<T>> {
+    let mut used = Vec::new();
+    let mut seen_empty = false;
+    for (record, bytes) in bytes.as_chunks::<N>().0.iter().enumerate() {
+        let invalid = |source| Error::InvalidBatchRecord {
+            what,
+            record,
+            source: Box::new(source),
+        };
+        match decode(bytes).map_err(invalid)? {
+            None => seen_empty = true,
+            Some(_) if seen_empty => {
+                return Err(invalid(Error::MalformedBatchRecord {
+                    reason: "a used record after an empty one",
+                }))
+            }
+            Some(item) => used.push(item),
+        }
+    }
+    Ok(used)
+}
+
+impl ChunkData {
+    /// The canonical chunk: used records first, the rest zero; fails if a list exceeds
+    /// its capacity ([`Error::ChunkOverCapacity`]) or a value cannot be posted.
+    pub fn encode(&self) -> Result<[u8; CHUNK_DATA_BYTES]> {
+        let check = |what, count, capacity| {
+            if count > capacity {
+                return Err(Error::ChunkOverCapacity {
+                    what,
+                    count,
+                    capacity,
+                });
+            }
+            Ok(())
+        };
+        check("transfers", self.transfers.len(), CHUNK_TRANSFERS)?;
+        check("new accounts", self.new_accounts.len(), CHUNK_NEW_ACCOUNTS)?;
+        let mut out = [0u8; CHUNK_DATA_BYTES];
+        let (transfers, accounts) = out.split_at_mut(TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS);
+        let transfer_slots = transfers.as_chunks_mut::<TRANSFER_RECORD_BYTES>().0;
+        for (record, (slot, transfer)) in transfer_slots.iter_mut().zip(&self.transfers).enumerate()
+        {
+            *slot = transfer
+                .encode()
+                .map_err(|source| Error::InvalidBatchRecord {
+                    what: "transfer",
+                    record,
+                    source: Box::new(source),
+                })?;
+        }
+        let account_slots = accounts.as_chunks_mut::<NEW_ACCOUNT_RECORD_BYTES>().0;
+        for (slot, account) in account_slots.iter_mut().zip(&self.new_accounts) {
+            *slot = account.encode();
+        }
+        Ok(out)
+    }
+
+    /// Decodes a chunk, refusing anything but the canonical encoding of its records
+    /// (errors name the record: [`Error::InvalidBatchRecord`]).
+    pub fn decode(bytes: &[u8; CHUNK_DATA_BYTES]) -> Result<Self> {
+        let (transfers, accounts) = bytes.split_at(TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS);
         Ok(Self {
-            from: word(0..4),
-            to: word(4..8),
-            amount: unpack_amount(&amount).map_err(item("transfer amount"))?,
-            fee: unpack_fee(&fee).map_err(item("transfer fee"))?,
+            transfers: decode_records(transfers, "transfer", TransferRecord::decode)?,
+            new_accounts: decode_records(accounts, "new account", NewAccountRecord::decode)?,
         })
     }
 }
 
-/// Everything a batch posts to L1: the keys of the accounts it creates and its transfers,
-/// enough for anyone to rebuild the L2 state.
+/// Everything a batch posts to L1: its chunks in (partition, chunk) order, enough for
+/// anyone to rebuild the L2 state.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchData {
-    /// Public keys of the accounts this batch creates, in the order of their global
-    /// indices (the restorer derives each index from the key's partition).
-    pub new_accounts: Vec<PublicKey>,
-    /// The batch's transfers, in execution order.
-    pub transfers: Vec<TransferRecord>,
-}
-
-/// A cursor over the input that checks every length before anything is read or allocated.
-struct Reader<'a> {
-    bytes: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    /// The next `needed` bytes, or `TruncatedBatchData` naming `what`.
-    fn take(&mut self, needed: u64, what: &'static str) -> Result<&'a [u8]> {
-        match usize::try_from(needed) {
-            Ok(len) if len <= self.bytes.len() => {
-                let (head, tail) = self.bytes.split_at(len);
-                self.bytes = tail;
-                Ok(head)
-            }
-            _ => Err(Error::TruncatedBatchData {
-                what,
-                needed,
-                remaining: self.bytes.len(),
-            }),
-        }
-    }
-
-    /// The next big-endian u32.
-    fn u32(&mut self, what: &'static str) -> Result<u32> {
-        let bytes = self.take(4, what)?;
-        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-    }
+    /// The chunks, at least one; how records are split into chunks is the batcher's
+    /// choice, fixed by the proofs (each chunk proof covers exactly one).
+    pub chunks: Vec<ChunkData>,
 }
 
 impl BatchData {
-    /// The encoded length of a batch with `new_accounts` keys and `transfers` records:
-    /// `1 + 4 + 40 new_accounts + 4 + 15 transfers`, for sizing batches against calldata
-    /// limits.
-    pub const fn encoded_len(new_accounts: usize, transfers: usize) -> usize {
-        1 + 4 + PUBLIC_KEY_BYTES * new_accounts + 4 + TRANSFER_BYTES * transfers
+    /// The encoded length of a batch of `chunks` chunks, `1 + chunks * CHUNK_DATA_BYTES`,
+    /// for sizing batches against calldata limits.
+    pub const fn encoded_len(chunks: usize) -> usize {
+        1 + CHUNK_DATA_BYTES * chunks
     }
 
-    /// The canonical calldata (see the module documentation); fails if a list is longer
-    /// than a u32 count or an amount or fee is not packable.
+    /// The encoded chunks, in order; fails on an empty batch or an invalid chunk
+    /// ([`Error::InvalidChunk`] names it).
+    pub fn encode_chunks(&self) -> Result<Vec<[u8; CHUNK_DATA_BYTES]>> {
+        if self.chunks.is_empty() {
+            return Err(Error::EmptyBatchData);
+        }
+        self.chunks
+            .iter()
+            .enumerate()
+            .map(|(chunk, data)| {
+                data.encode().map_err(|source| Error::InvalidChunk {
+                    chunk,
+                    source: Box::new(source),
+                })
+            })
+            .collect()
+    }
+
+    /// The canonical calldata (see the module documentation).
     pub fn encode(&self) -> Result<Vec<u8>> {
-        let count = |what, len: usize| {
-            u32::try_from(len).map_err(|_| Error::TooManyBatchItems { what, count: len })
-        };
-        let account_count = count("new accounts", self.new_accounts.len())?;
-        let transfer_count = count("transfers", self.transfers.len())?;
-        let mut out = Vec::with_capacity(Self::encoded_len(
-            self.new_accounts.len(),
-            self.transfers.len(),
-        ));
+        let chunks = self.encode_chunks()?;
+        let mut out = Vec::with_capacity(Self::encoded_len(chunks.len()));
         out.push(BATCH_DATA_VERSION);
-        out.extend_from_slice(&account_count.to_be_bytes());
-        for key in &self.new_accounts {
-            out.extend_from_slice(&key.to_bytes());
-        }
-        out.extend_from_slice(&transfer_count.to_be_bytes());
-        for (index, transfer) in (0u32..).zip(&self.transfers) {
-            out.extend_from_slice(&transfer.encode(index)?);
-        }
+        out.extend(chunks.iter().flatten());
         Ok(out)
     }
 
     /// Decodes calldata, refusing anything but the canonical encoding of a batch: another
-    /// version, truncated data or counts that overrun it, trailing bytes, invalid public
-    /// keys and non-canonical floats.
-    ///
-    /// All lengths are checked against the input before any allocation or key decoding,
-    /// so a forged count costs nothing.
+    /// version, a length that is not `1 + k * CHUNK_DATA_BYTES` with `k >= 1`, and any
+    /// chunk [`ChunkData::decode`] refuses ([`Error::InvalidChunk`] names it).
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut reader = Reader { bytes };
-        let version = reader.take(1, "version")?[0];
-        if version != BATCH_DATA_VERSION {
-            return Err(Error::UnsupportedBatchVersion {
-                version,
-                expected: BATCH_DATA_VERSION,
-            });
-        }
-        let account_count = reader.u32("new account count")?;
-        let keys = reader.take(
-            u64::from(account_count) * PUBLIC_KEY_BYTES as u64,
-            "new accounts",
-        )?;
-        let transfer_count = reader.u32("transfer count")?;
-        let records = reader.take(
-            u64::from(transfer_count) * TRANSFER_BYTES as u64,
-            "transfers",
-        )?;
-        if !reader.bytes.is_empty() {
-            return Err(Error::TrailingBatchData {
-                extra: reader.bytes.len(),
-            });
-        }
-
-        let new_accounts = (0u32..)
-            .zip(keys.chunks_exact(PUBLIC_KEY_BYTES))
-            .map(|(index, key)| {
-                PublicKey::from_bytes(key).map_err(|source| Error::InvalidBatchItem {
-                    what: "new account",
-                    index,
+        let chunks = calldata_chunks(bytes)?
+            .iter()
+            .enumerate()
+            .map(|(chunk, data)| {
+                ChunkData::decode(data).map_err(|source| Error::InvalidChunk {
+                    chunk,
                     source: Box::new(source),
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
-        let transfers = (0u32..)
-            .zip(records.chunks_exact(TRANSFER_BYTES))
-            .map(|(index, record)| {
-                let mut record_bytes = [0u8; TRANSFER_BYTES];
-                record_bytes.copy_from_slice(record);
-                TransferRecord::decode(&record_bytes, index)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Self {
-            new_accounts,
-            transfers,
-        })
+            .collect::<Result<_>>()?;
+        Ok(Self { chunks })
     }
 
-    /// The Keccak-256 commitment to the encoded batch, as the L1 contract computes it over
-    /// the calldata.
+    /// The commitment to the encoded batch, as the L1 contract computes it over the
+    /// calldata ([`DataCommitment::of_calldata`]).
     pub fn commitment(&self) -> Result<DataCommitment> {
-        Ok(DataCommitment::of(&self.encode()?))
+        Ok(DataCommitment::of_chunks(&self.encode_chunks()?))
     }
 }
 

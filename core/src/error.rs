@@ -139,17 +139,18 @@ pub enum Error {
         partitions: usize,
     },
     // --- batch data variants ---
-    /// An amount or fee that no packed float represents exactly, so it cannot be posted to
-    /// L1 (the sequencer refuses such a transfer).
-    #[error("{what} {value} is not packable: no mantissa/exponent pair represents it exactly")]
+    /// An amount or fee that no packed float represents exactly, or that is not below the
+    /// Goldilocks order, so it cannot be posted to L1 (the sequencer refuses such a
+    /// transfer).
+    #[error("{what} {value} is not packable: no mantissa/exponent pair below the field order represents it exactly")]
     UnpackableValue {
         /// "amount" or "fee".
         what: &'static str,
         /// The offending value.
         value: u64,
     },
-    /// A packed float that is not the one encoding of a u64 value: a smaller exponent
-    /// represents the same value, or the value overflows a u64.
+    /// A packed float that is not the one encoding of a postable value: a smaller exponent
+    /// represents the same value, or the value is not below the Goldilocks order.
     #[error("invalid packed {what} (mantissa {mantissa}, exponent {exponent}): {reason}")]
     InvalidPackedFloat {
         /// "amount" or "fee".
@@ -169,39 +170,55 @@ pub enum Error {
         /// The version this code encodes and decodes.
         expected: u8,
     },
-    /// Batch data that ends before the part its header announces.
-    #[error("truncated batch data: {what} needs {needed} bytes, {remaining} left")]
-    TruncatedBatchData {
-        /// The part being read.
-        what: &'static str,
-        /// Bytes that part needs.
-        needed: u64,
-        /// Bytes left in the input.
-        remaining: usize,
+    /// Batch data that is not a version byte followed by whole chunks (truncated, or with
+    /// trailing bytes).
+    #[error(
+        "batch data of {len} bytes is not a version byte and whole chunks of {chunk} bytes",
+        chunk = crate::batch_data::CHUNK_DATA_BYTES
+    )]
+    InvalidBatchDataLength {
+        /// The length of the input.
+        len: usize,
     },
-    /// Batch data with bytes after its last transfer (the encoding would not be unique).
-    #[error("{extra} trailing bytes after the batch data")]
-    TrailingBatchData {
-        /// How many bytes follow the last transfer.
-        extra: usize,
-    },
-    /// A batch with more items than a u32 count can announce.
-    #[error("too many {what} in a batch: {count} (at most 2^32 - 1)")]
-    TooManyBatchItems {
-        /// "new accounts" or "transfers".
+    /// A batch without chunks: every batch posts at least one, so that its proof has a
+    /// data chain to state.
+    #[error("batch data without chunks")]
+    EmptyBatchData,
+    /// A chunk with more records of one kind than the chunk circuit has slots for.
+    #[error("{count} {what} in a chunk of capacity {capacity}")]
+    ChunkOverCapacity {
+        /// "transfers" or "new accounts".
         what: &'static str,
         /// How many there are.
         count: usize,
+        /// How many fit.
+        capacity: usize,
     },
-    /// An item of batch data that does not decode (or encode), with the item's position.
-    #[error("invalid {what} #{index} in batch data: {source}")]
-    InvalidBatchItem {
-        /// "new account", "transfer amount", "transfer fee"...
-        what: &'static str,
-        /// The item's position in its list.
-        index: u32,
+    /// A chunk of batch data that does not decode (or encode), with its position.
+    #[error("invalid chunk #{chunk} of batch data: {source}")]
+    InvalidChunk {
+        /// The chunk's position in the batch.
+        chunk: usize,
         /// Why it was refused.
         source: Box<Error>,
+    },
+    /// A record of a chunk that does not decode (or encode), with its position.
+    #[error("invalid {what} record #{record}: {source}")]
+    InvalidBatchRecord {
+        /// "transfer" or "new account".
+        what: &'static str,
+        /// The record's position in its list within the chunk.
+        record: usize,
+        /// Why it was refused.
+        source: Box<Error>,
+    },
+    /// A record that is not canonical: an unknown tag, bytes in an empty record, nonzero
+    /// padding or a used record after an empty one (each would give one batch a second
+    /// encoding, hence a second commitment).
+    #[error("malformed record: {reason}")]
+    MalformedBatchRecord {
+        /// Which rule it breaks.
+        reason: &'static str,
     },
     // --- genesis variants ---
     /// A genesis file whose stated state root is not the root of its accounts: the file was
