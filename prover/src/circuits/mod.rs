@@ -16,6 +16,7 @@ pub mod digest;
 pub mod gates;
 pub mod gfp5;
 pub mod schnorr;
+pub mod wrapper;
 
 use plonky2::plonk::config::PoseidonGoldilocksConfig;
 
