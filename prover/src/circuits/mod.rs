@@ -7,6 +7,8 @@
 //! - [`schnorr`]: verification of the rollup's Schnorr signatures.
 //! - [`gates`]: custom plonky2 gates (GF(p^5) products, point doubling and mixed addition)
 //!   that the gadgets above place in shared rows, with a `GateSerializer` listing them.
+//! - [`keccak`]: Keccak-256 over fixed-length byte streams (the data chain and the top
+//!   statement), on its own XOR and round gates, with the byte/u32-word conversions.
 //!
 //! Every circuit of the rollup is built over Goldilocks with its quadratic extension and
 //! Poseidon Merkle commitments ([`C`]); only the final wrapper proof for L1 uses Keccak.
@@ -15,6 +17,7 @@ pub mod curve;
 pub mod digest;
 pub mod gates;
 pub mod gfp5;
+pub mod keccak;
 pub mod schnorr;
 pub mod wrapper;
 

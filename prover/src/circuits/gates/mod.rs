@@ -198,7 +198,9 @@ impl<F: RichField + Extendable<D>, const D: usize> GateSerializer<F, D> for Gate
         ReducingGate<D>,
         Gfp5MulGate,
         PointDoubleGate,
-        PointAddAffineGate
+        PointAddAffineGate,
+        crate::circuits::keccak::XorGate,
+        crate::circuits::keccak::KeccakRoundGate
     }
 }
 
