@@ -7,8 +7,11 @@
 //!
 //! - [`circuits`]: in-circuit twins of the domain model in `rollup-core`, each beside the
 //!   native function it mirrors.
+//! - [`queue`]: the proving jobs in Postgres (claim, lease, complete) and the worker
+//!   runtime that runs a prover over them.
 
 pub mod circuits;
 pub mod error;
+pub mod queue;
 
 pub use error::{Error, Result};
