@@ -15,8 +15,10 @@
 //!   executor.
 //! - [`execution`]: a batch split into partitions, executed in parallel, tied together by
 //!   message chains.
-//! - [`batch_data`]: a batch's compact L1 calldata (15 bytes a transfer) and its Keccak-256
-//!   commitment, from which anyone can rebuild the state.
+//! - [`batch_data`]: a batch's compact L1 calldata (16 bytes a transfer, in fixed-size
+//!   chunks) and its Keccak-256 data chain, from which anyone can rebuild the state.
+//! - [`statement`]: the one hash of a batch (roots, data commitment, fees) that its proof
+//!   exposes and L1 recomputes.
 //! - [`genesis`]: the `genesis.json` a deployment starts from: chain id, tree shape, funded
 //!   accounts and the state root they must give.
 //! - `schema` (feature `db`): the Postgres schema every service migrates to at start.
@@ -33,6 +35,7 @@ pub mod hash;
 pub mod schema;
 pub mod schnorr;
 pub mod state;
+pub mod statement;
 pub mod transfer;
 pub mod tree;
 

@@ -28,6 +28,16 @@ pub enum Error {
     /// A stored value breaks the queue's invariants.
     #[error("corrupt job queue: {0}")]
     Corrupt(String),
+    /// Public inputs that are not a statement of the expected shape.
+    #[error("statement: {0}")]
+    Statement(String),
+    /// A sealed batch whose witness cannot be built (it disagrees with the state it is
+    /// said to follow, or with its own stored calldata).
+    #[error("witness: {0}")]
+    Witness(String),
+    /// The domain model refused an input.
+    #[error(transparent)]
+    Core(#[from] rollup_core::Error),
     /// Jobs were created for a batch the database does not hold.
     #[error("batch {0} is not stored")]
     UnknownBatch(u64),

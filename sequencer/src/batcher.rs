@@ -13,7 +13,7 @@ use std::{
 };
 
 use rollup_core::{
-    batch_data::{BatchData, DataCommitment, TransferRecord},
+    batch_data::{BatchData, DataCommitment},
     state::State,
     transfer::Transfer,
 };
@@ -25,23 +25,12 @@ use crate::{mempool::Entry, node::Node, store::SealedBatch, Error, Result};
 pub fn seal(state: &mut State, number: u64, entries: &[Entry]) -> Result<SealedBatch> {
     let transfers: Vec<Transfer> = entries.iter().map(|e| e.transfer.transfer).collect();
     let outcome = state.execute_batch(&transfers)?;
-    let index = |key| {
-        state
-            .account(key)
-            .map(|(index, _)| index as u32)
-            .expect("executed accounts exist")
-    };
     let data = BatchData {
-        new_accounts: outcome.created.iter().map(|(_, key)| *key).collect(),
-        transfers: transfers
+        chunks: outcome
+            .chunks()
             .iter()
-            .map(|t| TransferRecord {
-                from: index(&t.from),
-                to: index(&t.to),
-                amount: t.amount,
-                fee: t.fee,
-            })
-            .collect(),
+            .map(|chunk| chunk.data())
+            .collect::<rollup_core::Result<_>>()?,
     }
     .encode()?;
     Ok(SealedBatch {
@@ -51,7 +40,7 @@ pub fn seal(state: &mut State, number: u64, entries: &[Entry]) -> Result<SealedB
         transfers: entries.iter().map(|e| e.hash).collect(),
         accounts: outcome.accounts,
         fees: outcome.fees,
-        data_commitment: DataCommitment::of(&data),
+        data_commitment: DataCommitment::of_calldata(&data)?,
         data,
     })
 }

@@ -87,11 +87,7 @@ pub fn read_key_file(path: &Path) -> Result<SecretKey> {
 /// The largest value at most `value` that `format` represents exactly (0 is always
 /// representable), to suggest a postable amount or fee instead of a refused one.
 pub fn nearest_packable_below(format: &FloatFormat, value: u64) -> u64 {
-    (0..=format.max_exponent())
-        .map_while(|exponent| 10u64.checked_pow(exponent))
-        .map(|pow| (value / pow).min(format.max_mantissa()) * pow)
-        .max()
-        .unwrap_or(0)
+    format.largest_packable_at_most(value)
 }
 
 /// Refuses a value `format` cannot represent, naming the nearest lower one that it can.

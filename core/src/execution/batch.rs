@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 
-use super::{split_batch, PartitionOutcome};
+use super::{plan_chunks, split_batch, Chunk, PartitionOutcome, Recipients, Step};
 use crate::{
     account::Account, hash::Digest, schnorr::PublicKey, state::State, transfer::Transfer, Error,
     Result,
@@ -26,6 +26,20 @@ pub struct BatchOutcome {
     pub sent_chains: Vec<Vec<Digest>>,
     /// The total fee, paid out to the operator on L1.
     pub fees: u64,
+    /// Every partition's leaf updates, in order (what the chunk proofs prove).
+    pub steps: Vec<Vec<Step>>,
+}
+
+impl BatchOutcome {
+    /// The batch's chunks in (partition, chunk) order: the calldata's order and the
+    /// order of the data chain.
+    pub fn chunks(&self) -> Vec<Chunk> {
+        self.steps
+            .iter()
+            .enumerate()
+            .flat_map(|(partition, steps)| plan_chunks(partition, steps))
+            .collect()
+    }
 }
 
 impl State {
@@ -40,11 +54,17 @@ impl State {
         let old_root = self.root();
         let operations = split_batch(&config, transfers);
 
+        let recipients: Vec<Recipients> = self
+            .partitions()
+            .par_iter()
+            .zip(operations.par_iter())
+            .map(|(partition, operations)| partition.recipients(operations))
+            .collect();
         let outcomes: Vec<PartitionOutcome> = self
             .partitions()
             .par_iter()
             .zip(operations.par_iter())
-            .map(|(partition, operations)| partition.execute(operations, partitions))
+            .map(|(partition, operations)| partition.execute(operations, &recipients))
             .collect::<Result<_>>()?;
         for from in 0..partitions {
             for to in 0..partitions {
@@ -92,6 +112,10 @@ impl State {
                 .collect::<Result<_>>()?,
             accounts,
             created,
+            steps: outcomes
+                .iter()
+                .map(|outcome| outcome.steps.clone())
+                .collect(),
             sent_chains: outcomes.into_iter().map(|outcome| outcome.sent).collect(),
             fees,
         })

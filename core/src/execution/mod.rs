@@ -11,17 +11,24 @@
 //! 3. [`State::execute_batch`](crate::state::State::execute_batch): every sent chain must
 //!    equal the matching received chain; then the partitions' new leaves are written and
 //!    the partition roots rehashed in parallel.
+//! 4. [`BatchOutcome::steps`] lists each partition's leaf updates ([`Step`]) and
+//!    [`plan_chunks`] cuts them into the fixed-capacity [`Chunk`]s that chunk proofs cover
+//!    and the calldata posts.
 //!
 //! Execution never checks signatures (stateless, done before) and the sequencer only seals
 //! transfers that are valid in sequential order, so every check here passing is the norm;
 //! a failure leaves the state untouched.
 
 mod batch;
+mod chunks;
 mod operation;
 mod partition;
+mod step;
 #[cfg(test)]
 mod tests;
 
 pub use batch::BatchOutcome;
-pub use operation::{chain_step, split_batch, Operation};
-pub use partition::PartitionOutcome;
+pub use chunks::{plan_chunks, Chunk, CHUNK_STEPS};
+pub use operation::{chain_step, split_batch, Operation, CHAIN_STEP_ELEMENTS};
+pub use partition::{PartitionOutcome, Recipients};
+pub use step::Step;

@@ -74,12 +74,21 @@ pub fn split_batch(config: &TreeConfig, transfers: &[Transfer]) -> Vec<Vec<Opera
     operations
 }
 
-/// Appends the message "credit `amount` to `to`" to a chain: Poseidon of
-/// chain (4) || to (5) || amount (2 limbs). Chains start at [`Digest::ZERO`] each batch.
-pub fn chain_step(chain: Digest, to: &PublicKey, amount: u64) -> Digest {
-    let mut inputs = [F::ZERO; 11];
+/// The number of field elements [`chain_step`] hashes.
+pub const CHAIN_STEP_ELEMENTS: usize = 12;
+
+/// Appends the message "credit `amount` to `to`, at global index `to_index`" to a chain:
+/// Poseidon of chain (4) || to (5) || to_index (1) || amount (2 limbs). Chains start at
+/// [`Digest::ZERO`] each batch.
+///
+/// The index is part of the message so that the sender's chunk, which posts the
+/// recipient's index in the calldata, is bound to the index the recipient's partition
+/// actually credits (the restorer replays the calldata).
+pub fn chain_step(chain: Digest, to: &PublicKey, to_index: u64, amount: u64) -> Digest {
+    let mut inputs = [F::ZERO; CHAIN_STEP_ELEMENTS];
     inputs[..4].copy_from_slice(&chain.elements());
     inputs[4..9].copy_from_slice(&to.encoding().to_fields());
-    inputs[9..].copy_from_slice(&u64_to_limbs(amount));
+    inputs[9] = F::from_canonical_u64(to_index);
+    inputs[10..].copy_from_slice(&u64_to_limbs(amount));
     hash_elements(&inputs)
 }

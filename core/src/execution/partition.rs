@@ -2,10 +2,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{chain_step, Operation};
+use super::{chain_step, Operation, Step};
 use crate::{
     account::Account, hash::Digest, schnorr::PublicKey, state::PartitionState, Error, Result,
 };
+
+/// Global index of every key a partition credits in a batch, existing or to be created
+/// (in creation order): what senders in other partitions put in their messages.
+pub type Recipients = HashMap<PublicKey, u64>;
 
 /// What a partition's execution produced, staged until the whole batch is known to be
 /// consistent ([`PartitionState::commit`]).
@@ -24,14 +28,51 @@ pub struct PartitionOutcome {
     pub received: Vec<Digest>,
     /// The fees the partition's senders paid.
     pub fees: u64,
+    /// The leaf updates, in order: what the partition's chunk proofs prove.
+    pub steps: Vec<Step>,
 }
 
 impl PartitionState {
+    /// The global index of every key `operations` credit, assigning new accounts the next
+    /// free indices in order of their first credit (as [`Self::execute`] creates them).
+    pub fn recipients(&self, operations: &[Operation]) -> Recipients {
+        let mut recipients = Recipients::new();
+        let mut next = self.len();
+        for operation in operations {
+            let to = match operation {
+                Operation::Transfer { transfer, .. } => &transfer.to,
+                Operation::Receive { to, .. } => to,
+                Operation::Send { .. } => continue,
+            };
+            if recipients.contains_key(to) {
+                continue;
+            }
+            let local = match self.get(to) {
+                Some((local, _)) => local,
+                None => {
+                    next += 1;
+                    next - 1
+                }
+            };
+            recipients.insert(*to, self.global_index(local));
+        }
+        recipients
+    }
+
     /// Runs `operations` against this partition without changing it. Fails on the first
     /// operation that is invalid in order (which a sealed batch never has).
-    pub fn execute(&self, operations: &[Operation], partitions: usize) -> Result<PartitionOutcome> {
+    ///
+    /// `recipients[b]` are partition `b`'s [`Self::recipients`]: a message to another
+    /// partition names the index the recipient will be credited at.
+    pub fn execute(
+        &self,
+        operations: &[Operation],
+        recipients: &[Recipients],
+    ) -> Result<PartitionOutcome> {
+        let partitions = recipients.len();
         let mut run = Run {
             base: self,
+            recipients,
             outcome: PartitionOutcome {
                 partition: self.partition(),
                 accounts: BTreeMap::new(),
@@ -39,6 +80,7 @@ impl PartitionState {
                 sent: vec![Digest::ZERO; partitions],
                 received: vec![Digest::ZERO; partitions],
                 fees: 0,
+                steps: Vec::new(),
             },
             created_index: HashMap::new(),
         };
@@ -64,42 +106,74 @@ impl PartitionState {
 /// The working state of one partition's execution: its base plus staged changes.
 struct Run<'a> {
     base: &'a PartitionState,
+    recipients: &'a [Recipients],
     outcome: PartitionOutcome,
     created_index: HashMap<PublicKey, u64>,
 }
 
 impl Run<'_> {
     fn apply(&mut self, operation: &Operation) -> Result<()> {
+        let own = self.base.partition();
         match *operation {
-            Operation::Transfer { transfer, .. } => {
-                let (from, sender) = self.existing(&transfer.from)?;
-                self.store(from, sender.debited(&transfer)?);
-                self.add_fee(transfer.fee)?;
-                self.credit(&transfer.to, transfer.amount)
+            Operation::Transfer { position, transfer } => {
+                let to_index = self.recipient_index(own, &transfer.to)?;
+                self.debit(position, &transfer, own, to_index)?;
+                self.credit(position, &transfer.to, transfer.amount, own)
             }
             Operation::Send {
+                position,
                 transfer,
                 to_partition,
-                ..
             } => {
-                let (from, sender) = self.existing(&transfer.from)?;
-                self.store(from, sender.debited(&transfer)?);
-                self.add_fee(transfer.fee)?;
+                let to_index = self.recipient_index(to_partition, &transfer.to)?;
+                self.debit(position, &transfer, to_partition, to_index)?;
                 let chain = &mut self.outcome.sent[to_partition];
-                *chain = chain_step(*chain, &transfer.to, transfer.amount);
+                *chain = chain_step(*chain, &transfer.to, to_index, transfer.amount);
                 Ok(())
             }
             Operation::Receive {
+                position,
                 to,
                 amount,
                 from_partition,
-                ..
             } => {
+                let to_index = self.recipient_index(own, &to)?;
                 let chain = &mut self.outcome.received[from_partition];
-                *chain = chain_step(*chain, &to, amount);
-                self.credit(&to, amount)
+                *chain = chain_step(*chain, &to, to_index, amount);
+                self.credit(position, &to, amount, from_partition)
             }
         }
+    }
+
+    fn recipient_index(&self, partition: usize, key: &PublicKey) -> Result<u64> {
+        self.recipients
+            .get(partition)
+            .and_then(|recipients| recipients.get(key))
+            .copied()
+            .ok_or_else(|| Error::UnknownAccount {
+                account: key.to_string(),
+            })
+    }
+
+    fn debit(
+        &mut self,
+        position: u32,
+        transfer: &crate::transfer::Transfer,
+        to_partition: usize,
+        to_index: u64,
+    ) -> Result<()> {
+        let (from, sender) = self.existing(&transfer.from)?;
+        let debited = sender.debited(transfer)?;
+        self.store(from, debited);
+        self.add_fee(transfer.fee)?;
+        self.outcome.steps.push(Step::Debit {
+            position,
+            transfer: *transfer,
+            from_index: self.base.global_index(from),
+            to_partition,
+            to_index,
+        });
+        Ok(())
     }
 
     /// The current local index and state of `key`'s account, if it exists.
@@ -121,17 +195,31 @@ impl Run<'_> {
         })
     }
 
-    fn credit(&mut self, to: &PublicKey, amount: u64) -> Result<()> {
-        let (local, recipient) = match self.lookup(to) {
-            Some(found) => found,
+    fn credit(
+        &mut self,
+        position: u32,
+        to: &PublicKey,
+        amount: u64,
+        from_partition: usize,
+    ) -> Result<()> {
+        let (local, recipient, created) = match self.lookup(to) {
+            Some((local, account)) => (local, account, false),
             None => {
                 let local = self.base.len() + self.outcome.created.len() as u64;
                 self.outcome.created.push(*to);
                 self.created_index.insert(*to, local);
-                (local, Account::new(*to))
+                (local, Account::new(*to), true)
             }
         };
         self.store(local, recipient.credited(amount)?);
+        self.outcome.steps.push(Step::Credit {
+            position,
+            to: *to,
+            to_index: self.base.global_index(local),
+            amount,
+            created,
+            from_partition,
+        });
         Ok(())
     }
 

@@ -5,6 +5,11 @@
 //! - [`curve`]: ECgFp5 points: complete group law, encoding, validated decoding and
 //!   windowed scalar multiplications.
 //! - [`schnorr`]: verification of the rollup's Schnorr signatures.
+//! - [`uint`], [`float`]: u64 limbs with carry checks; packed base-10 floats (calldata).
+//! - [`state`], [`transfer`]: leaves, partitions and Merkle paths; messages and chains.
+//! - [`chunk`]: the chunk circuit and witnesses from sealed batches (CIRCUITS.md).
+//! - [`aggregation`]: merges, range nodes over partitions and the top, and the plan that
+//!   proves a batch through them.
 //! - [`gates`]: custom plonky2 gates (GF(p^5) products, point doubling and mixed addition)
 //!   that the gadgets above place in shared rows, with a `GateSerializer` listing them.
 //! - [`keccak`]: Keccak-256 over fixed-length byte streams (the data chain and the top
@@ -13,12 +18,18 @@
 //! Every circuit of the rollup is built over Goldilocks with its quadratic extension and
 //! Poseidon Merkle commitments ([`C`]); only the final wrapper proof for L1 uses Keccak.
 
+pub mod aggregation;
+pub mod chunk;
 pub mod curve;
 pub mod digest;
+pub mod float;
 pub mod gates;
 pub mod gfp5;
 pub mod keccak;
 pub mod schnorr;
+pub mod state;
+pub mod transfer;
+pub mod uint;
 pub mod wrapper;
 
 use plonky2::plonk::config::PoseidonGoldilocksConfig;

@@ -1,0 +1,49 @@
+//! Leaf updates: the unit of work of a chunk proof.
+
+use crate::{schnorr::PublicKey, transfer::Transfer};
+
+/// One leaf update of a partition's execution. A transfer inside a partition is a debit
+/// directly followed by its credit; a cross-partition transfer is a debit in the sender's
+/// partition and a credit in the recipient's.
+// Steps are built once per leaf update and read in order; boxing the larger variant would
+// cost an allocation each for no gain.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// The sender pays amount and fee and its nonce moves on (signature checked in circuit).
+    Debit {
+        /// Position of the transfer in the batch.
+        position: u32,
+        /// The transfer.
+        transfer: Transfer,
+        /// Global index of the sender's account.
+        from_index: u64,
+        /// The recipient's partition (the debiting partition for an internal transfer).
+        to_partition: usize,
+        /// Global index of the recipient's account (existing or created by the credit).
+        to_index: u64,
+    },
+    /// The recipient receives the amount, its account created if it had none.
+    Credit {
+        /// Position of the transfer in the batch.
+        position: u32,
+        /// The recipient's key.
+        to: PublicKey,
+        /// Global index of the recipient's account.
+        to_index: u64,
+        /// Amount credited.
+        amount: u64,
+        /// Whether this credit creates the account (at the partition's next free index).
+        created: bool,
+        /// The sender's partition (this partition for an internal transfer).
+        from_partition: usize,
+    },
+}
+
+impl Step {
+    /// Whether this step is the debit of a transfer inside its partition, which its credit
+    /// must directly follow (in the same chunk).
+    pub fn is_internal_debit(&self, partition: usize) -> bool {
+        matches!(*self, Step::Debit { to_partition, .. } if to_partition == partition)
+    }
+}

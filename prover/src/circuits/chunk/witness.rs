@@ -1,0 +1,370 @@
+//! Chunk witnesses from a sealed batch and the state before it, one partition per task.
+
+use std::{collections::HashMap, sync::OnceLock};
+
+use rayon::prelude::*;
+use rollup_core::{
+    account::Account,
+    batch_data::data_chain_step,
+    ecgfp5::{Gfp5, Scalar},
+    execution::{BatchOutcome, Chunk, Step},
+    hash::Digest,
+    schnorr::SecretKey,
+    state::State,
+    transfer::{SignedTransfer, Transfer},
+};
+
+use super::{
+    chains_commitment, ChunkParams, Statement, CHUNK_NEW_ACCOUNTS, CHUNK_STEPS, CHUNK_TRANSFERS,
+};
+use crate::{Error, Result};
+
+/// A signature unit's values.
+#[derive(Clone, Debug)]
+pub struct UnitWitness {
+    /// Whether a debit of the chunk uses the unit.
+    pub active: bool,
+    /// The transfer and its signature (a fixed dummy for an unused unit).
+    pub signed: SignedTransfer,
+    /// Global index of the sender.
+    pub from_index: u64,
+    /// Global index of the recipient.
+    pub to_index: u64,
+}
+
+/// A new-account unit's values.
+#[derive(Clone, Copy, Debug)]
+pub struct NewAccountWitness {
+    /// Whether a creation of the chunk uses the unit.
+    pub active: bool,
+    /// Global index of the created account.
+    pub index: u64,
+    /// Its key's encoding.
+    pub key: Gfp5,
+}
+
+/// A slot's values: the step and the leaf before it with its Merkle path.
+#[derive(Clone, Debug)]
+pub struct SlotWitness {
+    /// A debit step.
+    pub debit: bool,
+    /// A credit step.
+    pub credit: bool,
+    /// A step of a transfer inside the partition.
+    pub internal: bool,
+    /// A credit that creates the account.
+    pub created: bool,
+    /// The unit of the step's transfer.
+    pub unit: usize,
+    /// The new-account unit of a creation.
+    pub new_account: usize,
+    /// The other partition of a cross-partition half.
+    pub counterpart: usize,
+    /// The account's index inside the partition.
+    pub local_index: u64,
+    /// The account's key.
+    pub key: Gfp5,
+    /// The balance before.
+    pub balance: u64,
+    /// The nonce before.
+    pub nonce: u32,
+    /// The amount moved.
+    pub amount: u64,
+    /// The Merkle path of the leaf in the partition subtree, leaf to root.
+    pub siblings: Vec<Digest>,
+}
+
+/// Everything the chunk circuit needs for one chunk.
+#[derive(Clone, Debug)]
+pub struct ChunkWitness {
+    /// What the proof states.
+    pub statement: Statement,
+    /// The partition's chains at the start of the chunk (sent, then received).
+    pub chains_before: Vec<Digest>,
+    /// [`CHUNK_TRANSFERS`] units.
+    pub units: Vec<UnitWitness>,
+    /// [`CHUNK_NEW_ACCOUNTS`] units.
+    pub new_accounts: Vec<NewAccountWitness>,
+    /// [`CHUNK_STEPS`] slots.
+    pub slots: Vec<SlotWitness>,
+}
+
+/// The witnesses of a whole batch, and what the top of the proof tree checks.
+#[derive(Clone, Debug)]
+pub struct BatchWitness {
+    /// The executed batch.
+    pub outcome: BatchOutcome,
+    /// Chunk witnesses in (partition, chunk) order, the data chain's order.
+    pub chunks: Vec<ChunkWitness>,
+    /// `chains[p]`: partition p's final sent then received chains (zero if untouched).
+    pub chains: Vec<Vec<Digest>>,
+    /// The batch's calldata.
+    pub calldata: Vec<u8>,
+    /// The data commitment (the last data chain value).
+    pub data_commitment: [u8; 32],
+}
+
+/// The fixed valid signature that unused units verify.
+fn dummy_unit(chain_id: u64) -> UnitWitness {
+    static KEY: OnceLock<SecretKey> = OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        SecretKey::from_scalar(Scalar::from_u64(0x0d0d_0d0d)).expect("nonzero scalar")
+    });
+    let transfer = Transfer {
+        chain_id,
+        from: key.public_key(),
+        to: key.public_key(),
+        amount: 0,
+        fee: 0,
+        nonce: 0,
+    };
+    UnitWitness {
+        active: false,
+        signed: transfer.sign(key),
+        from_index: 0,
+        to_index: 0,
+    }
+}
+
+impl BatchWitness {
+    /// Executes `transfers` on a copy of `state` (the state the batch starts from) and
+    /// builds every chunk's witness, partitions in parallel. The transfers must be what
+    /// the sequencer sealed: valid in order, with their signatures.
+    pub fn generate(
+        params: &ChunkParams,
+        state: &State,
+        transfers: &[SignedTransfer],
+    ) -> Result<Self> {
+        if state.config() != params.tree {
+            return Err(Error::Witness(
+                "the state's tree shape differs from the circuit's".into(),
+            ));
+        }
+        let mut after = state.clone();
+        let plain: Vec<Transfer> = transfers.iter().map(|t| t.transfer).collect();
+        let outcome = after.execute_batch(&plain)?;
+        let partitions = params.tree.num_partitions();
+        let chunks = outcome.chunks();
+
+        let mut by_partition: Vec<Vec<&Chunk>> = vec![Vec::new(); partitions];
+        for chunk in &chunks {
+            by_partition[chunk.partition].push(chunk);
+        }
+        let per_partition: Vec<(Vec<ChunkWitness>, Vec<Digest>)> = by_partition
+            .par_iter()
+            .enumerate()
+            .map(|(partition, chunks)| {
+                partition_witnesses(params, state, partition, chunks, transfers)
+            })
+            .collect::<Result<_>>()?;
+
+        // The data chain runs through every chunk in order.
+        let mut data = [0u8; 32];
+        let mut calldata = vec![rollup_core::batch_data::BATCH_DATA_VERSION];
+        let mut witnesses = Vec::with_capacity(chunks.len());
+        let mut chains = Vec::with_capacity(partitions);
+        for ((mut partition_chunks, final_chains), chunks) in
+            per_partition.into_iter().zip(&by_partition)
+        {
+            for (witness, chunk) in partition_chunks.iter_mut().zip(chunks) {
+                let bytes = chunk.data()?.encode()?;
+                witness.statement.data_before = data;
+                data = data_chain_step(&data, &bytes);
+                witness.statement.data_after = data;
+                calldata.extend_from_slice(&bytes);
+            }
+            witnesses.extend(partition_chunks);
+            chains.push(final_chains);
+        }
+        Ok(Self {
+            outcome,
+            chunks: witnesses,
+            chains,
+            calldata,
+            data_commitment: data,
+        })
+    }
+}
+
+/// One partition's chunk witnesses (data chain left to the caller) and its final chains.
+fn partition_witnesses(
+    params: &ChunkParams,
+    state: &State,
+    partition: usize,
+    chunks: &[&Chunk],
+    transfers: &[SignedTransfer],
+) -> Result<(Vec<ChunkWitness>, Vec<Digest>)> {
+    let partitions = params.tree.num_partitions();
+    let mut chains = vec![Digest::ZERO; 2 * partitions];
+    if chunks.is_empty() {
+        return Ok((Vec::new(), chains));
+    }
+    let base = &state.partitions()[partition];
+    let mut tree = state.tree().partition(partition)?.clone();
+    let mut accounts: HashMap<u64, Account> = HashMap::new();
+    let local_of = |index: u64| params.tree.local_index(index);
+    let mut witnesses = Vec::with_capacity(chunks.len());
+
+    for chunk in chunks {
+        let old_root = tree.root();
+        let chains_before = chains.clone();
+        let mut units = Vec::with_capacity(CHUNK_TRANSFERS);
+        let mut new_accounts = Vec::with_capacity(CHUNK_NEW_ACCOUNTS);
+        let mut slots = Vec::with_capacity(CHUNK_STEPS);
+        let mut fees = 0u64;
+        for step in &chunk.steps {
+            let (index, created) = match *step {
+                Step::Debit { from_index, .. } => (from_index, false),
+                Step::Credit {
+                    to_index, created, ..
+                } => (to_index, created),
+            };
+            let local = local_of(index);
+            let before = match accounts.get(&local) {
+                Some(account) => *account,
+                None if created => match step {
+                    Step::Credit { to, .. } => Account::new(*to),
+                    Step::Debit { .. } => unreachable!("debits never create"),
+                },
+                None => *base.account(local).ok_or_else(|| {
+                    Error::Witness(format!("no account at index {index} before the batch"))
+                })?,
+            };
+            let siblings = tree.prove(local)?.siblings;
+            let mut slot = SlotWitness {
+                debit: false,
+                credit: false,
+                internal: false,
+                created,
+                unit: units.len().saturating_sub(1),
+                new_account: new_accounts.len().min(CHUNK_NEW_ACCOUNTS - 1),
+                counterpart: 0,
+                local_index: local,
+                key: before.public_key.encoding(),
+                balance: before.balance,
+                nonce: before.nonce,
+                amount: 0,
+                siblings,
+            };
+            let after = match *step {
+                Step::Debit {
+                    position,
+                    transfer,
+                    from_index,
+                    to_partition,
+                    to_index,
+                } => {
+                    let signed = transfers.get(position as usize).ok_or_else(|| {
+                        Error::Witness(format!("no signed transfer at position {position}"))
+                    })?;
+                    if signed.transfer != transfer {
+                        return Err(Error::Witness(format!(
+                            "the signed transfer at position {position} differs"
+                        )));
+                    }
+                    slot.debit = true;
+                    slot.internal = to_partition == partition;
+                    slot.unit = units.len();
+                    slot.counterpart = if slot.internal { 0 } else { to_partition };
+                    slot.amount = transfer.amount;
+                    fees += transfer.fee;
+                    units.push(UnitWitness {
+                        active: true,
+                        signed: signed.clone(),
+                        from_index,
+                        to_index,
+                    });
+                    if !slot.internal {
+                        let chain = &mut chains[to_partition];
+                        *chain = rollup_core::execution::chain_step(
+                            *chain,
+                            &transfer.to,
+                            to_index,
+                            transfer.amount,
+                        );
+                    }
+                    before.debited(&transfer)?
+                }
+                Step::Credit {
+                    to,
+                    to_index,
+                    amount,
+                    created,
+                    from_partition,
+                    ..
+                } => {
+                    slot.credit = true;
+                    slot.internal = from_partition == partition;
+                    slot.counterpart = if slot.internal { 0 } else { from_partition };
+                    slot.amount = amount;
+                    if created {
+                        slot.new_account = new_accounts.len();
+                        new_accounts.push(NewAccountWitness {
+                            active: true,
+                            index: to_index,
+                            key: to.encoding(),
+                        });
+                    }
+                    if !slot.internal {
+                        let chain = &mut chains[partitions + from_partition];
+                        *chain = rollup_core::execution::chain_step(*chain, &to, to_index, amount);
+                    }
+                    before.credited(amount)?
+                }
+            };
+            accounts.insert(local, after);
+            tree.set_leaf(local, after.leaf())?;
+            slots.push(slot);
+        }
+        let dummy = dummy_unit(params.chain_id);
+        units.resize(CHUNK_TRANSFERS, dummy);
+        new_accounts.resize(
+            CHUNK_NEW_ACCOUNTS,
+            NewAccountWitness {
+                active: false,
+                index: 0,
+                key: Gfp5::ZERO,
+            },
+        );
+        slots.resize(CHUNK_STEPS, empty_slot(params));
+        witnesses.push(ChunkWitness {
+            statement: Statement {
+                partition,
+                old_root,
+                new_root: tree.root(),
+                chains_before: chains_commitment(
+                    &chains_before[..partitions],
+                    &chains_before[partitions..],
+                ),
+                chains_after: chains_commitment(&chains[..partitions], &chains[partitions..]),
+                data_before: [0; 32],
+                data_after: [0; 32],
+                fees,
+            },
+            chains_before,
+            units,
+            new_accounts,
+            slots,
+        });
+    }
+    Ok((witnesses, chains))
+}
+
+/// A slot with no step (its path is never checked).
+fn empty_slot(params: &ChunkParams) -> SlotWitness {
+    SlotWitness {
+        debit: false,
+        credit: false,
+        internal: false,
+        created: false,
+        unit: 0,
+        new_account: 0,
+        counterpart: 0,
+        local_index: 0,
+        key: Gfp5::ZERO,
+        balance: 0,
+        nonce: 0,
+        amount: 0,
+        siblings: vec![Digest::ZERO; params.tree.partition_depth() as usize],
+    }
+}
