@@ -11,9 +11,16 @@
 //!   column parities for one 25-bit slice in one row.
 //!
 //! A round is 64 round-gate rows plus 320 XOR2 (theta's D, 12.3 rows); a permutation adds
-//! the 320 XOR5 of the first round's column parities (24.6 rows): 1,856 rows per Keccak-f[1600]
-//! ([`ROWS_PER_PERMUTATION`], measured by a test), where XORs on `ArithmeticGate` alone cost
-//! about 13,000.
+//! the 320 XOR5 of the first round's column parities (24.6 rows): 1,856 rows per
+//! Keccak-f\[1600\] ([`ROWS_PER_PERMUTATION`], measured by a test), where XORs on
+//! `ArithmeticGate` alone cost about 13,000.
+//!
+//! Rows are bounded by routed wires (80 per row), each bit costing one wherever it enters
+//! or leaves a gate. Folding the next round's column parities into the round gate is what
+//! pays: a chi-only gate (5 a + 5 d + 5 outputs per 5-bit row of a slice) plus separate
+//! XOR5 parities would route 7,680 wires per round (96 rows) against 6,160 here (77 rows).
+//! Folding D (10 parities per bit) or theta's parities (25 inputs per 5 outputs) into
+//! the round gate would route more, not less.
 //!
 //! # Bit order
 //!
@@ -47,11 +54,11 @@ use round_gate::SLICE;
 
 /// Bytes absorbed per permutation by Keccak-256 (1600 - 2 * 256 bits).
 pub const RATE_BYTES: usize = 136;
-/// Bits of the Keccak-f[1600] state.
+/// Bits of the Keccak-f\[1600\] state.
 pub const STATE_BITS: usize = 1600;
 /// Bits of a Keccak-256 digest.
 pub const DIGEST_BITS: usize = 256;
-/// Rows of one in-circuit Keccak-f[1600] in the standard recursion config when several
+/// Rows of one in-circuit Keccak-f\[1600\] in the standard recursion config when several
 /// permutations share the XOR rows (a lone one takes one more, for its partly filled
 /// XOR rows); a test keeps it honest, and sizing circuits can use it.
 pub const ROWS_PER_PERMUTATION: usize = 1856;
@@ -59,7 +66,7 @@ pub const ROWS_PER_PERMUTATION: usize = 1856;
 /// Lane bits.
 const LANE: usize = 64;
 
-/// Keccak-f[1600]'s iota constants.
+/// Keccak-f\[1600\]'s iota constants.
 const ROUND_CONSTANTS: [u64; 24] = [
     0x0000000000000001,
     0x0000000000008082,
@@ -250,7 +257,7 @@ pub trait CircuitBuilderKeccak {
     /// byte stream (byte i of the digest in bits 8 i..8 i + 8, least significant first).
     fn keccak256(&mut self, input: &[BoolTarget]) -> [BoolTarget; DIGEST_BITS];
 
-    /// Keccak-f[1600] of a state given as its 1600 bits (stream order: lane x + 5 y, bit
+    /// Keccak-f\[1600\] of a state given as its 1600 bits (stream order: lane x + 5 y, bit
     /// z at 64 (x + 5 y) + z); about [`ROWS_PER_PERMUTATION`] rows.
     fn keccak_f(&mut self, state: &[BoolTarget]) -> Vec<BoolTarget>;
 
