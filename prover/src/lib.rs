@@ -9,9 +9,12 @@
 //!   native function it mirrors.
 //! - [`queue`]: the proving jobs in Postgres (claim, lease, complete) and the worker
 //!   runtime that runs a prover over them.
+//! - [`service`]: the planner that turns sealed batches into jobs, and the executor that
+//!   proves them with the circuits (the `prover` binary runs both).
 
 pub mod circuits;
 pub mod error;
 pub mod queue;
+pub mod service;
 
 pub use error::{Error, Result};

@@ -12,6 +12,8 @@
 pub mod merge;
 pub mod range;
 pub mod shape;
+#[cfg(test)]
+mod tests;
 pub mod top;
 pub mod tree;
 

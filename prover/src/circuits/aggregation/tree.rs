@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use plonky2::plonk::proof::ProofWithPublicInputs;
+use plonky2::plonk::{circuit_data::CommonCircuitData, proof::ProofWithPublicInputs};
+use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
 use rollup_core::{hash::hash_two, hash::Digest, statement::BatchStatement};
 use tracing::info;
@@ -20,7 +21,7 @@ use super::{
 };
 use crate::{
     circuits::{
-        chunk::{BatchWitness, ChunkCircuit, ChunkParams, Statement},
+        chunk::{BatchWitness, ChunkCircuit, ChunkParams, ChunkWitness, Statement},
         wrapper::{WrapperCircuit, WrapperConfig},
         D, F,
     },
@@ -189,6 +190,85 @@ impl ProofPlan {
     }
 }
 
+/// How a range node's child is given to its prover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChildInput {
+    /// The next dependency's proof, of the allowed circuit at this index.
+    Proven(usize),
+    /// An untouched range's root.
+    Untouched(Digest),
+}
+
+/// What proving one node takes besides its dependencies' proofs: self-contained, so that a
+/// worker anywhere can prove the node from a job's input alone.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum NodeInput {
+    /// A chunk's witness.
+    Chunk(Box<ChunkWitness>),
+    /// A merge of one or two proofs at this height.
+    Merge {
+        /// The merge level (>= 1).
+        height: usize,
+        /// Whether a right proof is given.
+        has_right: bool,
+    },
+    /// A range node.
+    Range {
+        /// The range level (>= 1).
+        level: usize,
+        /// The lower half.
+        left: ChildInput,
+        /// The upper half.
+        right: ChildInput,
+    },
+    /// The top, with every partition's final chains.
+    Top {
+        /// Sent then received chains per partition.
+        chains: Vec<Vec<Digest>>,
+    },
+    /// The wrapper.
+    Wrap,
+}
+
+impl NodeInput {
+    /// A short kind name (job kinds, logs and metrics).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            NodeInput::Chunk(_) => "chunk",
+            NodeInput::Merge { .. } => "merge",
+            NodeInput::Range { .. } => "range",
+            NodeInput::Top { .. } => "top",
+            NodeInput::Wrap => "wrap",
+        }
+    }
+}
+
+impl ProofPlan {
+    /// The self-contained input of node `id`.
+    pub fn input(&self, witness: &BatchWitness, id: NodeId) -> NodeInput {
+        let child = |c: PlanChild| match c {
+            PlanChild::Proven(_, index) => ChildInput::Proven(index),
+            PlanChild::Untouched(root) => ChildInput::Untouched(root),
+        };
+        match self.nodes[id] {
+            PlanNode::Chunk { chunk } => NodeInput::Chunk(Box::new(witness.chunks[chunk].clone())),
+            PlanNode::Merge { height, right, .. } => NodeInput::Merge {
+                height,
+                has_right: right.is_some(),
+            },
+            PlanNode::Range { level, left, right } => NodeInput::Range {
+                level,
+                left: child(left),
+                right: child(right),
+            },
+            PlanNode::Top { .. } => NodeInput::Top {
+                chains: witness.chains.clone(),
+            },
+            PlanNode::Wrap { .. } => NodeInput::Wrap,
+        }
+    }
+}
+
 /// A node's proof: every node but the wrapper gives a Poseidon proof.
 #[derive(Clone, Debug)]
 pub enum NodeProof {
@@ -199,6 +279,14 @@ pub enum NodeProof {
 }
 
 impl NodeProof {
+    /// plonky2's serialisation of the proof.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            NodeProof::Inner(proof) => proof.to_bytes(),
+            NodeProof::Wrapped(proof) => proof.to_bytes(),
+        }
+    }
+
     fn inner(&self) -> Result<&Proof> {
         match self {
             NodeProof::Inner(proof) => Ok(proof),
@@ -331,40 +419,72 @@ impl CircuitSet {
         node: NodeId,
         inputs: &[&NodeProof],
     ) -> Result<NodeProof> {
-        let input = |i: usize| -> Result<&Proof> {
-            inputs
-                .get(i)
-                .ok_or_else(|| Error::Witness(format!("node {node} lacks input {i}")))?
-                .inner()
+        let proofs: Vec<&Proof> = inputs.iter().map(|p| p.inner()).collect::<Result<_>>()?;
+        self.prove_input(&plan.input(witness, node), &proofs)
+    }
+
+    /// Proves a node from its self-contained input and its dependencies' proofs.
+    pub fn prove_input(&self, input: &NodeInput, deps: &[&Proof]) -> Result<NodeProof> {
+        let dep = |i: usize| -> Result<&Proof> {
+            deps.get(i)
+                .copied()
+                .ok_or_else(|| Error::Witness(format!("a {} node lacks input {i}", input.kind())))
         };
-        Ok(match &plan.nodes[node] {
-            PlanNode::Chunk { chunk } => {
-                NodeProof::Inner(self.chunk.prove(&witness.chunks[*chunk])?)
+        Ok(match input {
+            NodeInput::Chunk(witness) => NodeProof::Inner(self.chunk.prove(witness)?),
+            NodeInput::Merge { height, has_right } => {
+                let circuit = self.merge(*height)?;
+                let right = if *has_right { Some(dep(1)?) } else { None };
+                NodeProof::Inner(circuit.prove(dep(0)?, right)?)
             }
-            PlanNode::Merge { height, right, .. } => {
-                let circuit = &self.merges[height - 1];
-                let right = match right {
-                    Some(_) => Some(input(1)?),
-                    None => None,
-                };
-                NodeProof::Inner(circuit.prove(input(0)?, right)?)
-            }
-            PlanNode::Range { level, left, right } => {
+            NodeInput::Range { level, left, right } => {
+                let circuit = self
+                    .ranges
+                    .get(level.wrapping_sub(1))
+                    .ok_or_else(|| Error::Witness(format!("no range level {level}")))?;
                 let mut next = 0;
-                let mut child = |c: &PlanChild| -> Result<RangeChild<'_>> {
+                let mut child = |c: &ChildInput| -> Result<RangeChild<'_>> {
                     Ok(match *c {
-                        PlanChild::Proven(_, index) => {
+                        ChildInput::Proven(index) => {
                             next += 1;
-                            RangeChild::Proven(input(next - 1)?, index)
+                            RangeChild::Proven(dep(next - 1)?, index)
                         }
-                        PlanChild::Untouched(root) => RangeChild::Untouched(root),
+                        ChildInput::Untouched(root) => RangeChild::Untouched(root),
                     })
                 };
                 let (left, right) = (child(left)?, child(right)?);
-                NodeProof::Inner(self.ranges[level - 1].prove(left, right)?)
+                NodeProof::Inner(circuit.prove(left, right)?)
             }
-            PlanNode::Top { .. } => NodeProof::Inner(self.top.prove(input(0)?, &witness.chains)?),
-            PlanNode::Wrap { .. } => NodeProof::Wrapped(self.wrapper.prove(input(0)?)?),
+            NodeInput::Top { chains } => NodeProof::Inner(self.top.prove(dep(0)?, chains)?),
+            NodeInput::Wrap => NodeProof::Wrapped(self.wrapper.prove(dep(0)?)?),
+        })
+    }
+
+    fn merge(&self, height: usize) -> Result<&MergeCircuit> {
+        self.merges
+            .get(height.wrapping_sub(1))
+            .ok_or_else(|| Error::Witness(format!("no merge level {height}")))
+    }
+
+    /// The common data of the proofs a node consumes (to read them back from bytes).
+    pub fn dependency_common(&self, input: &NodeInput) -> Result<&CommonCircuitData<F, D>> {
+        Ok(match input {
+            NodeInput::Chunk(_) => {
+                return Err(Error::Witness("a chunk consumes no proof".into()));
+            }
+            NodeInput::Merge { height: 1, .. } => &self.chunk.data.common,
+            NodeInput::Merge { height, .. } => &self.merge(height - 1)?.data.common,
+            NodeInput::Range { level: 1, .. } => &self.merges[0].data.common,
+            NodeInput::Range { level, .. } => {
+                &self
+                    .ranges
+                    .get(level.wrapping_sub(2))
+                    .ok_or_else(|| Error::Witness(format!("no range level {level}")))?
+                    .data
+                    .common
+            }
+            NodeInput::Top { .. } => &self.ranges.last().expect("one level").data.common,
+            NodeInput::Wrap => &self.top.data.common,
         })
     }
 

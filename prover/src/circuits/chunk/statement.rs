@@ -19,7 +19,7 @@ pub const STATEMENT_LEN: usize = 1 + 4 + 4 + 4 + 4 + 8 + 8 + 2;
 
 /// What a chunk (or a run of a partition's chunks, or a range of partitions) proves: the
 /// roots, message chains and data chain before and after, and the fees collected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Statement {
     /// The partition (for a range node: the first partition of the range).
     pub partition: usize,

@@ -14,13 +14,15 @@ use rollup_core::{
     transfer::{SignedTransfer, Transfer},
 };
 
+use serde::{Deserialize, Serialize};
+
 use super::{
     chains_commitment, ChunkParams, Statement, CHUNK_NEW_ACCOUNTS, CHUNK_STEPS, CHUNK_TRANSFERS,
 };
 use crate::{Error, Result};
 
 /// A signature unit's values.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UnitWitness {
     /// Whether a debit of the chunk uses the unit.
     pub active: bool,
@@ -33,18 +35,19 @@ pub struct UnitWitness {
 }
 
 /// A new-account unit's values.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct NewAccountWitness {
     /// Whether a creation of the chunk uses the unit.
     pub active: bool,
     /// Global index of the created account.
     pub index: u64,
     /// Its key's encoding.
+    #[serde(with = "gfp5_serde")]
     pub key: Gfp5,
 }
 
 /// A slot's values: the step and the leaf before it with its Merkle path.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SlotWitness {
     /// A debit step.
     pub debit: bool,
@@ -63,6 +66,7 @@ pub struct SlotWitness {
     /// The account's index inside the partition.
     pub local_index: u64,
     /// The account's key.
+    #[serde(with = "gfp5_serde")]
     pub key: Gfp5,
     /// The balance before.
     pub balance: u64,
@@ -75,7 +79,7 @@ pub struct SlotWitness {
 }
 
 /// Everything the chunk circuit needs for one chunk.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChunkWitness {
     /// What the proof states.
     pub statement: Statement,
@@ -135,14 +139,26 @@ impl BatchWitness {
         state: &State,
         transfers: &[SignedTransfer],
     ) -> Result<Self> {
+        let mut after = state.clone();
+        Self::generate_advancing(params, &mut after, transfers)
+    }
+
+    /// [`Self::generate`] that leaves `state` after the batch (a prover's own copy of the
+    /// state follows the batches it proves). On error `state` is unchanged.
+    pub fn generate_advancing(
+        params: &ChunkParams,
+        state: &mut State,
+        transfers: &[SignedTransfer],
+    ) -> Result<Self> {
         if state.config() != params.tree {
             return Err(Error::Witness(
                 "the state's tree shape differs from the circuit's".into(),
             ));
         }
-        let mut after = state.clone();
+        let before = state.clone();
         let plain: Vec<Transfer> = transfers.iter().map(|t| t.transfer).collect();
-        let outcome = after.execute_batch(&plain)?;
+        let outcome = state.execute_batch(&plain)?;
+        let state = &before;
         let partitions = params.tree.num_partitions();
         let chunks = outcome.chunks();
 
@@ -366,5 +382,27 @@ fn empty_slot(params: &ChunkParams) -> SlotWitness {
         nonce: 0,
         amount: 0,
         siblings: vec![Digest::ZERO; params.tree.partition_depth() as usize],
+    }
+}
+
+/// GF(p^5) elements in job inputs: their five canonical words.
+mod gfp5_serde {
+    use plonky2::field::types::{Field, Field64, PrimeField64};
+    use rollup_core::{ecgfp5::Gfp5, field::F};
+    use serde::{de::Error, Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(value: &Gfp5, serializer: S) -> Result<S::Ok, S::Error> {
+        value
+            .to_fields()
+            .map(|x| x.to_canonical_u64())
+            .serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Gfp5, D::Error> {
+        let words = <[u64; 5]>::deserialize(deserializer)?;
+        if words.iter().any(|&w| w >= F::ORDER) {
+            return Err(D::Error::custom("a GF(p^5) word above the field order"));
+        }
+        Ok(Gfp5::from_fields(words.map(F::from_canonical_u64)))
     }
 }
