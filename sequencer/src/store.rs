@@ -58,6 +58,38 @@ pub struct BatchRecord {
     pub fees: u64,
     /// When it was sealed (RFC 3339).
     pub sealed_at: String,
+    /// How far it got after execution.
+    #[serde(rename = "status")]
+    pub stage: BatchStage,
+}
+
+/// How far a sealed batch got: executed when sealed, proven once the prover stored its
+/// final (wrapper) proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchStage {
+    /// Sealed and stored.
+    Executed,
+    /// Its wrapper proof is stored.
+    Proven,
+}
+
+impl BatchStage {
+    fn of(proven: bool) -> Self {
+        if proven {
+            Self::Proven
+        } else {
+            Self::Executed
+        }
+    }
+
+    /// The stage's name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Executed => "executed",
+            Self::Proven => "proven",
+        }
+    }
 }
 
 /// Where a stored transfer is.
@@ -71,6 +103,8 @@ pub enum StoredStatus {
         batch: u64,
         /// Its position in the batch.
         position: u32,
+        /// How far the batch got.
+        stage: BatchStage,
     },
     /// Acknowledged, then refused.
     Rejected {
@@ -330,8 +364,11 @@ impl Store {
 
     /// A stored transfer's status, `None` if it was never acknowledged.
     pub async fn transfer_status(&self, hash: &Digest) -> Result<Option<StoredStatus>> {
+        // Proven: the prover stored the batch's final proof (prover_jobs, migration 0002).
         let row = sqlx::query(
-            "SELECT b.batch_number, b.position, r.reason, r.message
+            "SELECT b.batch_number, b.position, r.reason, r.message,
+                    EXISTS (SELECT 1 FROM prover_jobs j WHERE j.batch_number = b.batch_number
+                            AND j.is_final AND j.status = 'done') AS proven
              FROM transfers t
              LEFT JOIN batch_transfers b ON b.hash = t.hash
              LEFT JOIN rejected_transfers r ON r.hash = t.hash
@@ -345,6 +382,7 @@ impl Store {
                 StoredStatus::Executed {
                     batch: batch as u64,
                     position: row.get::<i32, _>("position") as u32,
+                    stage: BatchStage::of(row.get("proven")),
                 }
             } else if let Some(reason) = row.get::<Option<String>, _>("reason") {
                 StoredStatus::Rejected {
@@ -361,7 +399,9 @@ impl Store {
     pub async fn batch(&self, number: Option<u64>) -> Result<Option<BatchRecord>> {
         let row = sqlx::query(
             "SELECT number, old_root, new_root, data_commitment, transfer_count, length(data) AS data_bytes, fees,
-                    to_char(sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS sealed_at
+                    to_char(sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS sealed_at,
+                    EXISTS (SELECT 1 FROM prover_jobs j WHERE j.batch_number = batches.number
+                            AND j.is_final AND j.status = 'done') AS proven
              FROM batches WHERE ($1::bigint IS NULL OR number = $1) ORDER BY number DESC LIMIT 1",
         )
         .bind(number.map(to_db))
@@ -381,6 +421,7 @@ impl Store {
                 data_bytes: row.get::<i32, _>("data_bytes") as u32,
                 fees: from_db(row.get("fees")),
                 sealed_at: row.get("sealed_at"),
+                stage: BatchStage::of(row.get("proven")),
             })
         })
         .transpose()

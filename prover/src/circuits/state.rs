@@ -59,11 +59,7 @@ pub fn merkle_root_circuit(
         let mut state = [zero; 12];
         state[..NUM_HASH_OUT_ELTS].copy_from_slice(&node.elements);
         state[NUM_HASH_OUT_ELTS..2 * NUM_HASH_OUT_ELTS].copy_from_slice(&sibling.elements);
-        let output = PoseidonHash::permute_swapped(
-            PoseidonPermutation::new(state.into_iter()),
-            *bit,
-            builder,
-        );
+        let output = PoseidonHash::permute_swapped(PoseidonPermutation::new(state), *bit, builder);
         let elements = output.squeeze();
         node = HashOutTarget::from_partial(&elements[..NUM_HASH_OUT_ELTS], zero);
     }

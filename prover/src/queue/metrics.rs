@@ -100,21 +100,24 @@ impl Default for QueueMetrics {
     }
 }
 
-/// `GET /metrics` for a prover process.
+/// `GET /metrics` for a prover process, and `GET /health` (200 once the process serves,
+/// which is after its circuits are ready).
 pub fn router(metrics: QueueMetrics) -> Router {
-    Router::new().route(
-        "/metrics",
-        get(move || {
-            let metrics = metrics.clone();
-            async move {
-                (
-                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                    metrics.render(),
-                )
-                    .into_response()
-            }
-        }),
-    )
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(move || {
+                let metrics = metrics.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                        metrics.render(),
+                    )
+                        .into_response()
+                }
+            }),
+        )
 }
 
 /// Reads the queue depth and the live workers into the gauges once. A kind seen before and

@@ -134,8 +134,12 @@ pub(super) async fn transfer_status(
         .ok_or_else(|| ApiError::not_found(format!("no transfer {hash}")))?;
     Ok(Json(match status {
         StoredStatus::Pending => json!({ "hash": hash, "status": "pending" }),
-        StoredStatus::Executed { batch, position } => {
-            json!({ "hash": hash, "status": "executed", "batch": batch, "position": position })
+        StoredStatus::Executed {
+            batch,
+            position,
+            stage,
+        } => {
+            json!({ "hash": hash, "status": stage.as_str(), "batch": batch, "position": position })
         }
         StoredStatus::Rejected { reason, message } => {
             json!({ "hash": hash, "status": "rejected", "reason": reason, "message": message })
@@ -212,9 +216,9 @@ async fn batch_json(node: &Node, number: Option<u64>) -> ApiResult<Json<Value>> 
             Some(n) => ApiError::not_found(format!("no batch {n}")),
             None => ApiError::not_found("no batch sealed yet"),
         })?;
-    let mut body = serde_json::to_value(record).expect("batch record serializes");
-    body["status"] = json!("executed");
-    Ok(Json(body))
+    Ok(Json(
+        serde_json::to_value(record).expect("batch record serializes"),
+    ))
 }
 
 /// `GET /health`: 200 while the database answers, 503 (with the reason) when not, so a

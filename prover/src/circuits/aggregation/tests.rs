@@ -32,10 +32,17 @@ fn a_batch_over_four_partitions_proves_to_its_statement_and_the_wrapper_verifies
         .wrapped
         .public_inputs
         .iter()
-        .map(|x| plonky2::field::types::PrimeField64::to_canonical_u64(x))
+        .map(plonky2::field::types::PrimeField64::to_canonical_u64)
         .collect();
-    let expected: Vec<u64> = statement.public_inputs().iter().map(|w| u64::from(*w)).collect();
-    assert_eq!(words, expected, "the wrapper exposes the statement hash L1 recomputes");
+    let expected: Vec<u64> = statement
+        .public_inputs()
+        .iter()
+        .map(|w| u64::from(*w))
+        .collect();
+    assert_eq!(
+        words, expected,
+        "the wrapper exposes the statement hash L1 recomputes"
+    );
 
     // A tampered wrapper public input or proof byte does not verify.
     let mut tampered = proof.wrapped.clone();

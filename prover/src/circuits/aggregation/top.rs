@@ -89,9 +89,9 @@ impl TopCircuit {
                 .collect();
         }
         builder.connect_hashes(level[0], statement.chains_after);
-        for from in 0..partitions {
-            for to in 0..partitions {
-                builder.connect_hashes(chains[from][to], chains[to][partitions + from]);
+        for (from, own) in chains.iter().enumerate() {
+            for (to, sent) in own[..partitions].iter().enumerate() {
+                builder.connect_hashes(*sent, chains[to][partitions + from]);
             }
         }
 

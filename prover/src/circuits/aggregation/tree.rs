@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 
 use plonky2::plonk::{circuit_data::CommonCircuitData, proof::ProofWithPublicInputs};
-use serde::{Deserialize, Serialize};
 use rayon::prelude::*;
 use rollup_core::{hash::hash_two, hash::Digest, statement::BatchStatement};
+use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use super::{

@@ -88,7 +88,12 @@ pub(crate) fn sample_batch() -> (State, Vec<SignedTransfer>) {
     send(&keys[3][0], keys[3][1].public_key(), 50_000, 0);
     // More debits in partition 0 than one chunk holds.
     for i in 0..CHUNK_TRANSFERS as u64 {
-        send(&keys[0][(i % 2) as usize], keys[(i % 4) as usize][0].public_key(), 10 + i, 1);
+        send(
+            &keys[0][(i % 2) as usize],
+            keys[(i % 4) as usize][0].public_key(),
+            10 + i,
+            1,
+        );
     }
     (state, transfers)
 }
@@ -116,7 +121,10 @@ fn prove_and_verify(witness: &ChunkWitness) -> anyhow::Result<ProofWithPublicInp
 fn every_chunk_of_a_batch_proves_and_states_what_native_execution_did() {
     let witness = sample_witness();
     let partitions = test_params().tree.num_partitions();
-    assert!(witness.chunks.len() > partitions, "partition 0 takes two chunks");
+    assert!(
+        witness.chunks.len() > partitions,
+        "partition 0 takes two chunks"
+    );
     println!(
         "chunk circuit: {} rows (2^{})",
         circuit().data.common.degree(),
@@ -129,7 +137,10 @@ fn every_chunk_of_a_batch_proves_and_states_what_native_execution_did() {
         let proof = prove_and_verify(chunk).unwrap();
         let statement = Statement::from_public_inputs(&proof.public_inputs).unwrap();
         assert_eq!(statement, chunk.statement);
-        assert_eq!(statement.data_before, data, "the data chain runs through every chunk");
+        assert_eq!(
+            statement.data_before, data,
+            "the data chain runs through every chunk"
+        );
         data = statement.data_after;
         fees += statement.fees;
     }
@@ -163,11 +174,20 @@ fn every_chunk_of_a_batch_proves_and_states_what_native_execution_did() {
 }
 
 /// The first chunk of partition `partition` with a slot matching `pick`.
-fn chunk_with(witness: &BatchWitness, pick: impl Fn(&SlotWitness) -> bool) -> (ChunkWitness, usize) {
+fn chunk_with(
+    witness: &BatchWitness,
+    pick: impl Fn(&SlotWitness) -> bool,
+) -> (ChunkWitness, usize) {
     witness
         .chunks
         .iter()
-        .find_map(|chunk| chunk.slots.iter().position(&pick).map(|slot| (chunk.clone(), slot)))
+        .find_map(|chunk| {
+            chunk
+                .slots
+                .iter()
+                .position(&pick)
+                .map(|slot| (chunk.clone(), slot))
+        })
         .expect("a chunk with such a slot")
 }
 
@@ -179,7 +199,7 @@ fn a_bad_signature_cannot_be_proven() {
     let forger = SecretKey::random();
     let other = SignedTransfer {
         signature: forger.sign(&chunk.units[unit].signed.transfer.message()),
-        ..chunk.units[unit].signed.clone()
+        ..chunk.units[unit].signed
     };
     chunk.units[unit].signed = other;
     assert!(prove_and_verify(&chunk).is_err());

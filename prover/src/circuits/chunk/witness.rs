@@ -286,7 +286,7 @@ fn partition_witnesses(
                     fees += transfer.fee;
                     units.push(UnitWitness {
                         active: true,
-                        signed: signed.clone(),
+                        signed: *signed,
                         from_index,
                         to_index,
                     });
@@ -398,7 +398,9 @@ mod gfp5_serde {
             .serialize(serializer)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Gfp5, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Gfp5, D::Error> {
         let words = <[u64; 5]>::deserialize(deserializer)?;
         if words.iter().any(|&w| w >= F::ORDER) {
             return Err(D::Error::custom("a GF(p^5) word above the field order"));
