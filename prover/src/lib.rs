@@ -14,6 +14,7 @@
 
 pub mod circuits;
 pub mod error;
+pub mod solidity;
 pub mod queue;
 pub mod service;
 

@@ -160,7 +160,8 @@ pub mod stand_in {
     impl StandIn {
         /// Builds a stand-in exposing `num_public_inputs` inputs, each a function of one seed.
         pub fn new(num_public_inputs: usize) -> Self {
-            let mut builder = CircuitBuilder::<F, D>::new(CircuitConfig::standard_recursion_config());
+            let mut builder =
+                CircuitBuilder::<F, D>::new(CircuitConfig::standard_recursion_config());
             let seeds: Vec<_> = (0..num_public_inputs)
                 .map(|_| builder.add_virtual_target())
                 .collect();

@@ -1,0 +1,422 @@
+//! The on-chain verifier of wrapper proofs: Solidity/Yul generated from the wrapper circuit.
+//!
+//! plonky2's verifier is the specification; the generated contracts redo it on the EVM:
+//!
+//! - `Plonky2Verifier.sol`: the Keccak transcript (plonky2's `Challenger` over
+//!   `KeccakPermutation`), proof of work, the vanishing polynomial and quotient identity at
+//!   zeta, and FRI (Merkle paths with `KeccakHash<25>`, coset folding, final polynomial).
+//! - `WrapperGateEvaluator.sol`: every gate of `common.gates` evaluated at zeta ([`gates`]),
+//!   and Poseidon for the public-inputs hash.
+//!
+//! Everything circuit-specific (sizes, proof layout, FRI parameters, selectors, gate list,
+//! `k_is`, the constants-sigmas cap, the transcript's fixed prefix) is written into the
+//! contracts as literals by [`generate`]; the logic is in `templates/`. The proof goes on chain
+//! in the layout of [`encoding`], which [`encode_proof`] produces.
+//!
+//! To regenerate for a new wrapper circuit: `generate(&data.common, &data.verifier_only)`
+//! and write the files into `contracts/src/verifier/` (the `generate-verifier` binary does
+//! this for [`crate::circuits::wrapper::WrapperCircuit`] over the stand-in top circuit).
+
+pub mod encoding;
+mod gates;
+
+use std::{fmt::Write as _, path::Path};
+
+use plonky2::{
+    field::types::{Field, PrimeField64},
+    plonk::{
+        circuit_data::{CommonCircuitData, VerifierOnlyCircuitData},
+        config::GenericHashOut,
+    },
+};
+
+pub use encoding::{encode_proof, ProofLayout};
+use gates::GateKind;
+
+use crate::circuits::{wrapper::WrapperConfig, D, F};
+
+/// Why a verifier could not be generated for a circuit.
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    /// A gate the generator has no Yul for.
+    #[error("unsupported gate: {0}")]
+    UnsupportedGate(String),
+    /// A circuit feature the on-chain verifier does not implement.
+    #[error("unsupported circuit: {0}")]
+    Unsupported(&'static str),
+}
+
+/// One generated file: its name in `contracts/src/verifier/` and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    /// File name.
+    pub name: &'static str,
+    /// Contents.
+    pub contents: String,
+}
+
+/// Memory addresses of the gate evaluator (bytes).
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    kb: usize,
+    vars: usize,
+    wires: usize,
+    gate_constants: usize,
+    pi_hash: usize,
+    filter: usize,
+    state: usize,
+    next_state: usize,
+    tmp: usize,
+    out: usize,
+}
+
+const fn align(x: usize) -> usize {
+    x.div_ceil(32) * 32
+}
+
+/// Bump allocator for a fixed memory layout.
+struct Alloc(usize);
+impl Alloc {
+    fn take(&mut self, bytes: usize) -> usize {
+        let at = self.0;
+        self.0 = align(self.0 + bytes);
+        at
+    }
+}
+
+fn substitute(template: &str, subs: &[(String, String)]) -> String {
+    let mut subs = subs.to_vec();
+    subs.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
+    let mut s = template.to_owned();
+    for (k, v) in &subs {
+        s = s.replace(&format!("%{k}%"), v);
+        s = s.replace(&format!("${k}"), v);
+    }
+    s
+}
+
+/// The elements `FriParams::observe` feeds the transcript before anything else (plonky2 1.1,
+/// `fri/mod.rs`), then the circuit digest: fixed per circuit, so written as literals.
+fn transcript_prefix(
+    common: &CommonCircuitData<F, D>,
+    verifier: &VerifierOnlyCircuitData<WrapperConfig, D>,
+) -> Vec<F> {
+    let fp = &common.fri_params;
+    let c = &fp.config;
+    let mut v = vec![
+        F::from_canonical_usize(c.rate_bits),
+        F::from_canonical_usize(c.cap_height),
+        F::from_canonical_u32(c.proof_of_work_bits),
+    ];
+    v.extend(c.reduction_strategy.serialize::<F>());
+    v.push(F::from_canonical_usize(c.num_query_rounds));
+    v.push(F::from_bool(fp.hiding));
+    v.push(F::from_canonical_usize(fp.degree_bits));
+    v.extend(
+        fp.reduction_arity_bits
+            .iter()
+            .map(|&b| F::from_canonical_usize(b)),
+    );
+    v.extend(GenericHashOut::<F>::to_vec(&verifier.circuit_digest));
+    v
+}
+
+fn selectors(common: &CommonCircuitData<F, D>) -> (Vec<usize>, Vec<(usize, usize)>) {
+    // `SelectorsInfo`'s fields are crate-private in plonky2 1.1; it is `Serialize`.
+    let v = serde_json::to_value(&common.selectors_info).expect("selectors serialize");
+    let indices = v["selector_indices"]
+        .as_array()
+        .expect("selector_indices")
+        .iter()
+        .map(|x| x.as_u64().expect("index") as usize)
+        .collect();
+    let groups = v["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            (
+                g["start"].as_u64().expect("start") as usize,
+                g["end"].as_u64().expect("end") as usize,
+            )
+        })
+        .collect();
+    (indices, groups)
+}
+
+/// Generates the verifier contracts of the circuit (`WrapperGateEvaluator.sol` and
+/// `Plonky2Verifier.sol`). Deterministic: the same circuit gives the same bytes.
+pub fn generate(
+    common: &CommonCircuitData<F, D>,
+    verifier: &VerifierOnlyCircuitData<WrapperConfig, D>,
+) -> Result<Vec<GeneratedFile>, GenerateError> {
+    if common.num_lookup_polys != 0 || common.num_lookup_selectors != 0 {
+        return Err(GenerateError::Unsupported("lookups"));
+    }
+    if common.fri_params.hiding || common.config.zero_knowledge {
+        return Err(GenerateError::Unsupported("zero knowledge (salted leaves)"));
+    }
+    let pl = ProofLayout::new(common);
+    Ok(vec![
+        GeneratedFile {
+            name: "WrapperGateEvaluator.sol",
+            contents: evaluator(common)?,
+        },
+        GeneratedFile {
+            name: "Plonky2Verifier.sol",
+            contents: verifier_contract(common, verifier, &pl),
+        },
+    ])
+}
+
+fn evaluator(common: &CommonCircuitData<F, D>) -> Result<String, GenerateError> {
+    let (sel_indices, groups) = selectors(common);
+    let num_selectors = groups.len();
+    let poseidon = gates::poseidon_constants();
+    let nc = common.num_constants;
+    let nw = common.config.num_wires;
+    // Solidity allocates `out` (hashNoPad) and the constants' copy first, from 0x80.
+    let mut a = Alloc(align(0x100 + 32 + poseidon.len()) + 64);
+    let kb = a.take(poseidon.len());
+    let vars = a.take(64 * (nc + nw) + 128);
+    let layout = Layout {
+        kb,
+        vars,
+        wires: vars + 64 * nc,
+        gate_constants: vars + 64 * num_selectors,
+        pi_hash: vars + 64 * (nc + nw),
+        filter: a.take(64),
+        state: a.take(64 * 12),
+        next_state: a.take(64 * 12),
+        tmp: a.take(256 + 64 * 64),
+        out: {
+            a.take(64);
+            a.take(64 * common.num_gate_constraints)
+        },
+    };
+    let mut body = String::new();
+    for (i, gate) in common.gates.iter().enumerate() {
+        let id = gate.0.id();
+        let kind = GateKind::parse(&id)?;
+        let s = sel_indices[i];
+        let (lo, hi) = groups[s];
+        let many = u8::from(num_selectors > 1);
+        let yul = kind.yul(&layout);
+        writeln!(body, "            // gate {i}: {id}").unwrap();
+        if yul.is_empty() {
+            continue;
+        }
+        writeln!(body, "            setfilter({s}, {i}, {lo}, {hi}, {many})").unwrap();
+        writeln!(body, "            {yul}").unwrap();
+    }
+    let subs: Vec<(String, String)> = [
+        ("POSEIDON_HEX", hex_string(&poseidon)),
+        ("NUM_CONSTANTS", nc.to_string()),
+        ("NUM_WIRES", nw.to_string()),
+        (
+            "NUM_GATE_CONSTRAINTS",
+            common.num_gate_constraints.to_string(),
+        ),
+        ("VARS_WORDS", (2 * (nc + nw) + 4).to_string()),
+        ("VARS_BYTES", (32 * (2 * (nc + nw) + 4)).to_string()),
+        ("KB", layout.kb.to_string()),
+        ("KB_LEN", poseidon.len().to_string()),
+        ("VARS", layout.vars.to_string()),
+        ("OUT", layout.out.to_string()),
+        ("OUT_WORDS", (2 * common.num_gate_constraints).to_string()),
+        ("OUT_BYTES", (64 * common.num_gate_constraints).to_string()),
+        ("ST", layout.state.to_string()),
+        ("HELPERS", gates::helpers(&layout)),
+        ("GATES", body),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    Ok(substitute(
+        include_str!("templates/GateEvaluator.sol"),
+        &subs,
+    ))
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn verifier_contract(
+    common: &CommonCircuitData<F, D>,
+    verifier: &VerifierOnlyCircuitData<WrapperConfig, D>,
+    pl: &ProofLayout,
+) -> String {
+    let nch = common.config.num_challenges;
+    let layers = &common.fri_params.reduction_arity_bits;
+    let num_den: usize = 2 + layers.iter().map(|&b| (1 << b) + 1).sum::<usize>();
+    let max_arity = layers.iter().map(|&b| 1usize << b).max().unwrap_or(1);
+    let max_leaf = pl.leaf_lens.iter().copied().max().unwrap_or(0);
+    let cap_len = 1usize << common.config.fri_config.cap_height;
+    let vars_words = 2 * (common.num_constants + common.config.num_wires) + 4;
+    let num_chunks = common.num_partial_products + 1;
+    let num_vterms = nch * (1 + num_chunks);
+
+    let mut a = Alloc(0x100);
+    let mut m: Vec<(String, usize)> = Vec::new();
+    let mut take = |name: &str, bytes: usize| m.push((name.to_owned(), a.take(bytes)));
+    take("SCR", 256);
+    take("CH", 32 * 12);
+    take("NIN", 32);
+    take("NOUT", 32);
+    take("PP", 32);
+    take("PIH", 128);
+    take("BETAS", 32 * nch);
+    take("GAMMAS", 32 * nch);
+    take("ALPHAS", 32 * nch);
+    take("ZETA", 64);
+    take("ZETAN", 64);
+    take("ZNEXT", 64);
+    take("L0", 64);
+    take("FALPHA", 64);
+    take("FBETAS", 64 * layers.len().max(1));
+    take("BETAN", 64 * layers.len().max(1));
+    take("RO0", 64);
+    take("RO1", 64);
+    take("ASHIFT", 64);
+    take("RS", 128);
+    take("QIDX", 32 * common.config.fri_config.num_query_rounds);
+    take("CAP0", 32 * cap_len);
+    take("KIS", 32 * common.config.num_routed_wires);
+    take("LEAF_LENS", 128);
+    take("LEAF_STARTS", 128);
+    take("CAP_OFFS", 128);
+    take("LAYER_BITS", 32 * layers.len().max(1));
+    take("LAYER_ROOTS", 32 * layers.len().max(1));
+    take("LAYER_DEPTHS", 32 * layers.len().max(1));
+    take("APOW", 64 * pl.num_zeta_polys);
+    take("VTERMS", 64 * num_vterms);
+    take("DEN", 64 * num_den);
+    take("PTS", 32 * num_den);
+    take("TMP", 64 * num_den);
+    take("LEAF", (8 * max_leaf).max(16 * max_arity) + 64);
+    take("GIN", 68 + 32 * vars_words);
+    take("TERMS", 64 + 64 * common.num_gate_constraints);
+    let addr = |n: &str| m.iter().find(|(k, _)| k == n).expect("region").1;
+
+    // Tables written at the start of the call.
+    let mut init = String::new();
+    let mut put = |at: usize, v: String| writeln!(init, "            mstore({at}, {v})").unwrap();
+    for (i, h) in verifier.constants_sigmas_cap.0.iter().enumerate() {
+        let mut word = [0u8; 32];
+        word[..25].copy_from_slice(&h.0);
+        put(addr("CAP0") + 32 * i, format!("0x{}", hex_string(&word)));
+    }
+    for (j, k) in common.k_is.iter().enumerate() {
+        put(addr("KIS") + 32 * j, k.to_canonical_u64().to_string());
+    }
+    let mut start = 0;
+    for k in 0..4 {
+        put(addr("LEAF_LENS") + 32 * k, pl.leaf_lens[k].to_string());
+        put(addr("LEAF_STARTS") + 32 * k, start.to_string());
+        start += pl.leaf_lens[k];
+    }
+    for (k, off) in [pl.wires_cap, pl.zs_cap, pl.quotient_cap]
+        .iter()
+        .enumerate()
+    {
+        put(addr("CAP_OFFS") + 32 * (k + 1), off.to_string());
+    }
+    for (l, &bits) in layers.iter().enumerate() {
+        put(addr("LAYER_BITS") + 32 * l, bits.to_string());
+        put(
+            addr("LAYER_ROOTS") + 32 * l,
+            F::primitive_root_of_unity(bits)
+                .to_canonical_u64()
+                .to_string(),
+        );
+        put(
+            addr("LAYER_DEPTHS") + 32 * l,
+            pl.layer_depths[l].to_string(),
+        );
+    }
+    let mut prefix = String::new();
+    for e in transcript_prefix(common, verifier) {
+        writeln!(prefix, "            observe({})", e.to_canonical_u64()).unwrap();
+    }
+
+    let degree_bits = common.degree_bits();
+    let lde_bits = degree_bits + common.config.fri_config.rate_bits;
+    let mut subs: Vec<(String, String)> =
+        m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+    let nums: Vec<(&str, usize)> = vec![
+        ("DEGREE_BITS", degree_bits),
+        ("DEGREE", 1 << degree_bits),
+        ("LDE_BITS", lde_bits),
+        ("NUM_WIRES", common.config.num_wires),
+        ("NUM_WIRES2", 2 * common.config.num_wires),
+        ("NUM_CONSTANTS2", 2 * common.num_constants),
+        ("NUM_ROUTED", common.config.num_routed_wires),
+        ("NUM_QUERIES", common.config.fri_config.num_query_rounds),
+        ("RATE_BITS", common.config.fri_config.rate_bits),
+        (
+            "POW_BITS",
+            common.config.fri_config.proof_of_work_bits as usize,
+        ),
+        ("NUM_PUBLIC_INPUTS", common.num_public_inputs),
+        ("PROOF_BYTES", pl.total),
+        ("NCH", nch),
+        ("NCH2", 2 * nch),
+        ("QDF", common.quotient_degree_factor),
+        ("NPP", common.num_partial_products),
+        ("NUM_CHUNKS", num_chunks),
+        ("NUM_VTERMS", num_vterms),
+        ("NUM_GATE_CONSTRAINTS", common.num_gate_constraints),
+        ("VARS_WORDS", vars_words),
+        ("CAP_LEN", cap_len),
+        ("NUM_LAYERS", layers.len()),
+        ("FINAL_LEN", pl.final_len),
+        ("FINAL_ELEMS", 2 * pl.final_len),
+        ("NUM_OPENING_ELEMS", 2 * pl.num_openings),
+        ("NUM_ZETA_POLYS", pl.num_zeta_polys),
+        ("DEPTH0", pl.depth0),
+        ("QUERY_BYTES", pl.query_bytes),
+        ("OFF_WIRES_CAP", pl.wires_cap),
+        ("OFF_ZS_CAP", pl.zs_cap),
+        ("OFF_QUOTIENT_CAP", pl.quotient_cap),
+        ("OFF_OPENINGS", pl.openings),
+        ("OFF_SIGMAS", pl.sigmas),
+        ("OFF_WIRES", pl.wires),
+        ("OFF_ZS", pl.zs),
+        ("OFF_PPS", pl.partial_products),
+        ("OFF_QUOTIENT", pl.quotient),
+        ("OFF_ZS_NEXT", pl.zs_next),
+        ("OFF_COMMIT_CAPS", pl.commit_caps),
+        ("OFF_QUERIES", pl.queries),
+        ("OFF_FINAL", pl.final_poly),
+        ("OFF_POW", pl.pow),
+        (
+            "G_DEGREE",
+            F::primitive_root_of_unity(degree_bits).to_canonical_u64() as usize,
+        ),
+        (
+            "MULT_GEN",
+            F::MULTIPLICATIVE_GROUP_GENERATOR.to_canonical_u64() as usize,
+        ),
+        (
+            "OMEGA_LDE",
+            F::primitive_root_of_unity(lde_bits).to_canonical_u64() as usize,
+        ),
+    ];
+    subs.extend(nums.into_iter().map(|(k, v)| (k.to_owned(), v.to_string())));
+    subs.push(("INIT_TABLES".into(), init));
+    subs.push(("OBSERVE_PREFIX".into(), prefix));
+    substitute(include_str!("templates/Plonky2Verifier.sol"), &subs)
+}
+
+/// Writes the generated files into `dir`.
+pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for f in files {
+        std::fs::write(dir.join(f.name), &f.contents)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
