@@ -101,13 +101,24 @@ pub enum Error {
     /// A critical task of the node stopped.
     #[error("task {0} stopped")]
     TaskStopped(&'static str),
+    /// The L1 node refused or lost a request (retryable: the node may come back).
+    #[error("L1: {0}")]
+    L1(String),
+    /// L1 and Postgres disagree, or L1 refuses a batch for good (fatal: posting again
+    /// would only burn gas).
+    #[error("settlement: {0}")]
+    Settlement(String),
+    /// The L1 data does not replay into the state the contract holds (a wrong address,
+    /// or a bug in the restorer: verified data always replays).
+    #[error("restore: {0}")]
+    Restore(String),
 }
 
 impl Error {
     /// Whether retrying the same operation later can succeed (a database outage), as
     /// opposed to a fatal condition that must stop the node.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Error::Database(_))
+        matches!(self, Error::Database(_) | Error::L1(_))
     }
 }
 

@@ -21,6 +21,9 @@
 //! - [`client`]: the HTTP client of the API, for the wallet CLI and tools.
 //! - [`wallet`]: key files, signing postable transfers and creating a genesis (the
 //!   library of the `rollup` binary).
+//! - [`settlement`]: posts proven batches to the Rollup contract on L1 and follows them to
+//!   confirmation (the `settlement` binary).
+//! - [`restore`]: rebuilds the L2 state from L1 alone (`rollup restore`).
 
 pub mod admission;
 pub mod api;
@@ -33,6 +36,8 @@ pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod rejection;
+pub mod restore;
+pub mod settlement;
 pub mod store;
 pub mod wallet;
 

@@ -1,5 +1,6 @@
 //! `rollup`: the wallet CLI: key files, signed transfers and a deployment's genesis (see
-//! `sequencer::wallet`, which does the work).
+//! `sequencer::wallet`, which does the work), and `restore`, the state rebuilt from L1
+//! (`sequencer::restore`).
 
 use std::path::PathBuf;
 
@@ -93,6 +94,16 @@ enum Command {
         #[arg(long, env = "ROLLUP_SEQUENCER", default_value = client::DEFAULT_URL)]
         sequencer: String,
     },
+    /// Rebuilds the L2 state from L1 alone (the Rollup's genesis event and every verified
+    /// batch's calldata), checks its root against the contract's, and prints it as JSON.
+    Restore {
+        /// The L1 node's JSON-RPC URL.
+        #[arg(long, value_name = "URL")]
+        l1: String,
+        /// The Rollup contract's address.
+        #[arg(long, value_name = "ADDRESS")]
+        rollup: alloy::primitives::Address,
+    },
     /// Creates a deployment: N funded key files and the genesis.json that funds them.
     Genesis {
         /// How many accounts to create.
@@ -179,6 +190,12 @@ async fn main() -> anyhow::Result<()> {
                 "{}",
                 SequencerClient::new(&sequencer).transfer(&hash).await?
             );
+        }
+        Command::Restore { l1, rollup } => {
+            let restored = sequencer::restore::restore_from_l1(&l1, rollup)
+                .await
+                .context("restoring the state from L1")?;
+            println!("{}", serde_json::to_string(&restored)?);
         }
         Command::Genesis {
             accounts,
