@@ -222,6 +222,8 @@ contract Rollup {
         words = new uint256[](8);
         uint256 s = uint256(statement);
         for (uint256 i = 0; i < 8; ++i) {
+            // Truncation is the point: word i is bits 255-32i .. 224-32i of the hash.
+            // forge-lint: disable-next-line(unsafe-typecast)
             words[i] = uint32(s >> (224 - 32 * i));
         }
     }
@@ -230,6 +232,8 @@ contract Rollup {
     function checkCanonical(bytes32 root) internal pure {
         uint256 r = uint256(root);
         for (uint256 i = 0; i < 4; ++i) {
+            // Truncation selects word i of the root.
+            // forge-lint: disable-next-line(unsafe-typecast)
             if (uint64(r >> (64 * i)) >= P) revert NonCanonicalRoot(root);
         }
     }

@@ -3,6 +3,8 @@ pragma solidity ^0.8.28;
 
 import {Rollup} from "../src/Rollup.sol";
 import {IBatchVerifier} from "../src/IBatchVerifier.sol";
+import {Plonky2Verifier, IWrapperGateEvaluator} from "../src/verifier/Plonky2Verifier.sol";
+import {WrapperGateEvaluator} from "../src/verifier/WrapperGateEvaluator.sol";
 import {TestBase} from "./utils/Cheats.sol";
 
 /// @notice TEST DOUBLE of the wrapper-proof verifier, for the Rollup's bookkeeping tests only
@@ -19,6 +21,7 @@ contract StatementBoundVerifierDouble is IBatchVerifier {
             if (publicInputs[i] >> 32 != 0) return false;
             statement = (statement << 32) | publicInputs[i];
         }
+        // forge-lint: disable-next-line(unsafe-typecast)
         return bytes32(proof) == bytes32(statement);
     }
 }
@@ -33,6 +36,7 @@ interface RollupVm {
 
     function recordLogs() external;
     function cool(address target) external;
+    function readFileBinary(string calldata path) external view returns (bytes memory);
     function getRecordedLogs() external returns (Log[] memory);
 }
 
@@ -349,8 +353,38 @@ contract RollupTest is TestBase {
     function decimal(uint256 v) internal pure returns (string memory s) {
         if (v == 0) return "0";
         while (v != 0) {
+            // forge-lint: disable-next-line(unsafe-typecast)
             s = string.concat(string(abi.encodePacked(bytes1(uint8(48 + v % 10)))), s);
             v /= 10;
         }
+    }
+}
+
+/// @notice The Rollup wired to the real generated verifier. A positive end-to-end commit
+///         needs a proof fixture of a batch's own statement together with that batch's
+///         genesis and calldata; until the fixture carries them, this checks the real
+///         verifier's side of the binding: a genuine wrapper proof of another statement
+///         does not move the root.
+contract RollupRealVerifierTest is TestBase {
+    RollupVm internal constant files = RollupVm(address(uint160(uint256(keccak256("hevm cheat code")))));
+    address internal constant OPERATOR = address(0x0B0B);
+    bytes32 internal constant GENESIS_ROOT = 0x0000000000000001000000000000000200000000000000030000000000000004;
+
+    Rollup internal rollup;
+
+    function setUp() public {
+        Plonky2Verifier verifier = new Plonky2Verifier(IWrapperGateEvaluator(address(new WrapperGateEvaluator())));
+        rollup = new Rollup(IBatchVerifier(address(verifier)), OPERATOR, OPERATOR, GENESIS_ROOT, 31337, 32, 4, "");
+    }
+
+    function test_a_real_proof_of_another_statement_is_rejected() public {
+        bytes memory proof = files.readFileBinary("test/data/verifier/wrapper_proof.bin");
+        bytes memory data = new bytes(1 + 352);
+        data[0] = 0x02;
+        vm.prank(OPERATOR);
+        vm.expectRevert();
+        rollup.commitBatch(1, data, GENESIS_ROOT, 0, proof);
+        assertEq(rollup.lastVerifiedBatch(), 0, "nothing verified");
+        assertEq(uint256(rollup.stateRoot()), uint256(GENESIS_ROOT), "root unchanged");
     }
 }

@@ -105,6 +105,11 @@ impl Settler {
     /// never post with one key.
     pub async fn run(self, cancel: CancellationToken) -> Result<()> {
         let _lock = self.store.lock().await?;
+        if let Some(last) = self.store.last_confirmed().await? {
+            self.metrics.last_confirmed_batch.set(last.batch as i64);
+            self.metrics.last_posted_batch.set(last.batch as i64);
+            self.metrics.last_batch_gas.set(last.gas_used as i64);
+        }
         tracing::info!(
             target: TARGET,
             operator = %self.sender,
