@@ -366,8 +366,8 @@ pub fn decode_point_circuit(
 
 /// Supplies the square roots of [`decode_nonneutral_point_circuit`] (zeros for an
 /// invalid w, which the constraints then refuse).
-#[derive(Debug)]
-struct DecodeGenerator {
+#[derive(Debug, Default)]
+pub(crate) struct DecodeGenerator {
     w: Gfp5Target,
     root: Gfp5Target,
     square_root: Gfp5Target,

@@ -27,6 +27,13 @@ pub struct PackedFloatTarget {
     exponent_value: Target,
 }
 
+crate::circuits::serialization::persist_struct!(PackedFloatTarget {
+    mantissa,
+    exponent,
+    mantissa_value,
+    exponent_value,
+});
+
 impl PackedFloatTarget {
     /// The word `(mantissa << exponent_bits) | exponent`, little-endian bits.
     pub fn word_bits(&self) -> Vec<BoolTarget> {

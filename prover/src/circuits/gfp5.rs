@@ -28,7 +28,7 @@ use super::{gates::Gfp5MulGate, D, F};
 const W: u64 = 3;
 
 /// An element of GF(p^5) in circuit: its five coefficients, lowest degree first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Gfp5Target(pub [Target; 5]);
 
 impl Gfp5Target {
@@ -323,8 +323,8 @@ pub(crate) fn read_gfp5(src: &mut Buffer) -> IoResult<Gfp5Target> {
 
 /// quotient = numerator / denominator natively (0 when the denominator is 0: the
 /// constraint placed beside it then fails unless the numerator is 0 too).
-#[derive(Debug)]
-struct Gfp5QuotientGenerator {
+#[derive(Debug, Default)]
+pub(crate) struct Gfp5QuotientGenerator {
     numerator: Gfp5Target,
     denominator: Gfp5Target,
     quotient: Gfp5Target,
@@ -367,8 +367,8 @@ impl SimpleGenerator<F, D> for Gfp5QuotientGenerator {
 
 /// root = a square root of `square` natively (0 for a non-square: the squaring
 /// constraint then fails).
-#[derive(Debug)]
-struct Gfp5SqrtGenerator {
+#[derive(Debug, Default)]
+pub(crate) struct Gfp5SqrtGenerator {
     square: Gfp5Target,
     root: Gfp5Target,
 }
@@ -406,8 +406,8 @@ impl SimpleGenerator<F, D> for Gfp5SqrtGenerator {
 }
 
 /// outputs[i] = 1/inputs[i] in the base field, or 0 for 0.
-#[derive(Debug)]
-struct InverseOrZeroGenerator {
+#[derive(Debug, Default)]
+pub(crate) struct InverseOrZeroGenerator {
     inputs: Vec<Target>,
     outputs: Vec<Target>,
 }

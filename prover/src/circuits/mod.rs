@@ -12,6 +12,9 @@
 //!   proves a batch through them.
 //! - [`gates`]: custom plonky2 gates (GF(p^5) products, point doubling and mixed addition)
 //!   that the gadgets above place in shared rows, with a `GateSerializer` listing them.
+//! - [`serialization`]: the crate's one gate list and one witness-generator list, and the
+//!   byte codec of every circuit struct; [`cache`]: circuit sets stored on disk, keyed by
+//!   the configuration and the circuit sources, checked against their digests on load.
 //! - [`keccak`]: Keccak-256 over fixed-length byte streams (the data chain and the top
 //!   statement), on its own XOR and round gates, with the byte/u32-word conversions.
 //!
@@ -19,6 +22,7 @@
 //! Poseidon Merkle commitments ([`C`]); only the final wrapper proof for L1 uses Keccak.
 
 pub mod aggregation;
+pub mod cache;
 pub mod chunk;
 pub mod curve;
 pub mod digest;
@@ -27,6 +31,7 @@ pub mod gates;
 pub mod gfp5;
 pub mod keccak;
 pub mod schnorr;
+pub mod serialization;
 pub mod state;
 pub mod transfer;
 pub mod uint;

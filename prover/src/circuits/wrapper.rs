@@ -86,6 +86,13 @@ pub struct WrapperCircuit {
     inner_verifier_data: VerifierOnlyCircuitData<C, D>,
 }
 
+crate::circuits::serialization::persist_struct!(WrapperCircuit {
+    data,
+    inner_proof,
+    inner_verifier,
+    inner_verifier_data,
+});
+
 impl WrapperCircuit {
     /// Builds the wrapper of proofs of the inner circuit described by `inner_common` and
     /// `inner_verifier`. The inner verifier key is a constant of the wrapper, so a wrapper

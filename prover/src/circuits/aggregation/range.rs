@@ -86,6 +86,14 @@ pub struct RangeCircuit {
     children: [ChildTargets; 2],
 }
 
+crate::circuits::serialization::persist_struct!(RangeCircuit { data, children });
+crate::circuits::serialization::persist_struct!(ChildTargets {
+    proof,
+    verifier_index,
+    touched,
+    root,
+});
+
 impl RangeCircuit {
     /// Builds the node of `level` (1: its children are partitions) for a tree of
     /// `2^partition_bits` partitions, padded to `shape` if given.

@@ -226,8 +226,8 @@ impl<F: RichField + Extendable<D>, const D: usize> Gate<F, D> for KeccakRoundGat
 }
 
 /// Fills a round-gate row from its 50 input bits.
-#[derive(Debug)]
-struct RoundGenerator<F> {
+#[derive(Debug, Default)]
+pub(crate) struct RoundGenerator<F> {
     row: usize,
     rc: F,
 }

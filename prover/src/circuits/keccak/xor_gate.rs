@@ -32,7 +32,7 @@ use crate::circuits::gates::Alg;
 
 /// `num_ops` XORs of `arity` bits per row (no constants, so any XORs of one arity share
 /// rows).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct XorGate {
     /// Input bits per XOR (at least 2).
     pub arity: usize,
@@ -194,8 +194,8 @@ impl<F: RichField + Extendable<D>, const D: usize> Gate<F, D> for XorGate {
 }
 
 /// Fills the output of one XOR: the parity of the sum of its input bits.
-#[derive(Debug)]
-struct XorGenerator {
+#[derive(Debug, Default)]
+pub(crate) struct XorGenerator {
     gate: XorGate,
     row: usize,
     i: usize,
