@@ -8,7 +8,7 @@
 //! invalidates cached circuits instead of misreading them.
 //!
 //! A circuit struct's targets are written field by field with plonky2's `Buffer` helpers.
-//! [`persist_struct!`] destructures the struct exhaustively, so a field added later to a
+//! `persist_struct!` destructures the struct exhaustively, so a field added later to a
 //! target struct fails to compile until it is persisted too.
 
 use std::{collections::HashMap, sync::OnceLock};
