@@ -8,6 +8,7 @@
 #   SEQUENCER_LISTEN  the sequencer's HTTP address (default 127.0.0.1:8080)
 #   DEVNET_DATABASE   the devnet's database on the Postgres of DATABASE_URL (default rollup_devnet)
 #   DEVNET_ACCOUNTS   accounts funded at genesis (default 8; keys in .devnet/genesis/)
+#   DEVNET_PROVERS    prover processes (default 2); their circuits are cached in .devnet/circuits
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,6 +73,42 @@ start_sequencer() {
   say "sequencer on http://$sequencer_listen: $(curl -s "http://$sequencer_listen/health")"
 }
 
+# Builds the circuits once (cached), then starts the prover processes: each plans sealed
+# batches into jobs and proves jobs from the shared queue.
+start_provers() {
+  local count="${DEVNET_PROVERS:-2}"
+  for i in $(seq 1 "$count"); do stop_service "prover$i"; done
+  say "preparing the circuits (built once, then loaded from $state/circuits)"
+  DATABASE_URL="$devnet_url" RUST_LOG="${RUST_LOG:-info}" target/release/prover \
+    --genesis "$state/genesis/genesis.json" --cache-dir "$state/circuits" --prepare-only \
+    >"$state/prover-prepare.log" 2>&1 || { tail -n 20 "$state/prover-prepare.log"; exit 1; }
+  for i in $(seq 1 "$count"); do
+    local port=$((9100 + i))
+    DATABASE_URL="$devnet_url" RUST_LOG="${RUST_LOG:-info}" nohup target/release/prover \
+      --genesis "$state/genesis/genesis.json" --cache-dir "$state/circuits" \
+      --metrics-listen "127.0.0.1:$port" >"$state/prover$i.log" 2>&1 &
+    echo $! >"$state/prover$i.pid"
+    wait_for "prover$i" "curl -sf http://127.0.0.1:$port/health"
+    say "prover $i running (metrics on http://127.0.0.1:$port/metrics, log $state/prover$i.log)"
+  done
+}
+
+# Follows a batch until its proof is stored, printing the proving progress.
+follow_proof() {
+  local url="http://$sequencer_listen" batch="$1" last=""
+  for _ in $(seq 1 3600); do
+    local status progress
+    status="$(curl -sf "$url/v1/batches/$batch" | sed -E 's/.*"status":"([a-z]+)".*/\1/')"
+    progress="$(psql "$devnet_url" -tAc "SELECT string_agg(kind || ' ' || done || '/' || total, ', ' ORDER BY min_id)
+      FROM (SELECT kind, min(id) AS min_id, count(*) FILTER (WHERE status = 'done') AS done, count(*) AS total
+            FROM prover_jobs WHERE batch_number = $batch GROUP BY kind) k")"
+    if [ "$progress" != "$last" ]; then say "batch $batch proving: ${progress:-waiting for the planner}"; last="$progress"; fi
+    if [ "$status" = "proven" ]; then say "batch $batch proven"; return 0; fi
+    sleep 1
+  done
+  say "batch $batch was not proven in time; see $state/prover*.log"; exit 1
+}
+
 # Signs transfers between the genesis accounts (across partitions) and follows them until
 # they are executed in a stored batch.
 demo_transfers() {
@@ -96,12 +133,15 @@ demo_transfers() {
     say "transfer ${hash:0:18}… $(curl -sf "$url/v1/transfers/$hash")"
   done
   say "latest batch: $(curl -sf "$url/v1/batches/latest")"
+  local latest
+  latest="$(curl -sf "$url/v1/batches/latest" | sed -E 's/.*"number":([0-9]+).*/\1/')"
+  for batch in $(seq 1 "$latest"); do follow_proof "$batch"; done
 }
 
 case "${1:-start}" in
 start)
   say "building the services (release)"
-  cargo build --release --locked -p sequencer --bins
+  cargo build --release --locked -p sequencer -p prover --bins
   start_anvil
   say "building the contracts"
   (cd contracts && ./node_modules/.bin/forge build --offline >/dev/null)
@@ -109,6 +149,7 @@ start)
   ensure_database
   ensure_genesis
   start_sequencer
+  start_provers
   demo_transfers
   cat <<MSG
 
@@ -118,11 +159,14 @@ The devnet runs (logs in $state/, stop it with 'make devnet-stop'):
   Postgres     $database (batches, transfers, accounts)
   keys         $state/genesis/*.key   (sign with: target/release/rollup sign-transfer --key FILE ...)
 
-Not built yet, so not running: the circuits and prover workers (issues 5, 6), the on-chain
-verifier (issue 7), Rollup.sol, deposits and withdrawals, settlement to L1 (issue 8).
+  provers      ${DEVNET_PROVERS:-2} processes (logs $state/prover*.log, metrics on 127.0.0.1:910N)
+
+Not wired into the devnet yet: the on-chain verifier (issue 7), Rollup.sol deployment,
+deposits and withdrawals, settlement to L1 (issue 8).
 MSG
   ;;
 stop)
+  for pid in "$state"/prover*.pid; do [ -e "$pid" ] && stop_service "$(basename "$pid" .pid)"; done
   stop_service sequencer
   stop_service anvil
   ;;

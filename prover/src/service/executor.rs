@@ -6,9 +6,10 @@ use tracing::info;
 
 use crate::{
     circuits::aggregation::{
-        tree::{CircuitSet, NodeInput},
+        tree::{CircuitSet, NodeInput, NodeProof},
         Proof,
     },
+    solidity::encode_proof,
     queue::{worker::JobExecutor, ClaimedJob},
     Error, Result,
 };
@@ -50,6 +51,15 @@ impl JobExecutor for CircuitExecutor {
         let refs: Vec<&Proof> = deps.iter().collect();
         let started = Instant::now();
         let proof = self.circuits.prove_input(&input, &refs)?;
+        // The batch's final proof is stored as L1 takes it (the settlement module posts it
+        // as is), after a native check so that no invalid proof ever reaches L1.
+        let bytes = match &proof {
+            NodeProof::Wrapped(wrapped) => {
+                self.circuits.wrapper.verify(wrapped)?;
+                encode_proof(wrapped)
+            }
+            NodeProof::Inner(_) => proof.to_bytes(),
+        };
         info!(
             target: "prover::executor",
             batch = job.batch,
@@ -57,6 +67,6 @@ impl JobExecutor for CircuitExecutor {
             seconds = started.elapsed().as_secs_f64(),
             "proved"
         );
-        Ok(proof.to_bytes())
+        Ok(bytes)
     }
 }

@@ -5,7 +5,9 @@
 //!   build their witnesses (checked against what the sequencer stored), and creates each
 //!   batch's proving jobs ([`crate::circuits::aggregation::tree::ProofPlan`]) in the queue.
 //!   Every prover process runs one; creating a batch's jobs twice changes nothing.
-//! - [`executor`]: proves a claimed job with the circuits ([`crate::queue::worker::JobExecutor`]).
+//! - [`executor`]: proves a claimed job with the circuits ([`crate::queue::worker::JobExecutor`]);
+//!   the final job's result is the wrapper proof in the on-chain verifier's encoding
+//!   ([`crate::solidity::encode_proof`]), checked natively first.
 //!
 //! The queue itself ([`crate::queue`]) leases jobs to workers and keeps their results.
 
