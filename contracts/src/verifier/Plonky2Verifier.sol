@@ -15,7 +15,7 @@ interface IWrapperGateEvaluator {
 ///         Keccak transcript (`Challenger<F, KeccakHash<25>>`), the vanishing and quotient
 ///         identity at zeta, and FRI (proof of work, Merkle paths to the caps, coset folding,
 ///         final polynomial). The proof is the re-encoding of `prover::solidity::encode_proof`
-///         (layout in prover/src/solidity/encoding.rs); the circuit (degree 12 bits,
+///         (layout in prover/src/solidity/encoding.rs); the circuit (degree 13 bits,
 ///         135 wires, 14 queries at rate 2^-6, 20 PoW bits) is fixed
 ///         into this file by the generator.
 /// @dev One assembly block over a fixed memory layout (addresses chosen by the generator):
@@ -51,7 +51,7 @@ contract Plonky2Verifier {
     ///         them); reverts with the failed check's error, returns true otherwise.
     function verify(uint256[] calldata publicInputs, bytes calldata proof) external view returns (bool) {
         if (publicInputs.length != 8) revert BadPublicInputsLength();
-        if (proof.length != 67432) revert BadProofLength();
+        if (proof.length != 69788) revert BadProofLength();
         address g = address(gates);
         assembly {
             // ---------------------------------------------------------------- field helpers
@@ -321,14 +321,14 @@ contract Plonky2Verifier {
                     treecheck(q, k, o, n, idx)
                     if eq(k, 2) { zsnext(o) }
                     accumulate(o, n, add(6304, shl(6, mload(add(5856, shl(5, k))))))
-                    o := add(o, add(shl(3, n), mul(25, 14)))
+                    o := add(o, add(shl(3, n), mul(25, 15)))
                 }
                 mstore(2080, mod(mload(2080), 0xffffffff00000001))
                 mstore(add(2080, 32), mod(mload(add(2080, 32)), 0xffffffff00000001))
                 next := o
             }
             function treecheck(q, k, o, n, idx) {
-                let h, ci := merkle(o, shl(3, n), 14, idx)
+                let h, ci := merkle(o, shl(3, n), 15, idx)
                 let cap := mload(add(2656, shl(5, ci)))
                 if k { cap := hash25(add(add(po(), mload(add(5984, shl(5, k)))), mul(25, ci))) }
                 if iszero(eq(h, cap)) { fail2(0x742b3db1, q, k) }
@@ -441,8 +441,8 @@ contract Plonky2Verifier {
             }
             function query(q) {
                 let idx := mload(add(2208, shl(5, q)))
-                let o := add(add(po(), 6128), mul(q, 4360))
-                let x := mulmod(14293326489335486720, bpow(3411401055030829696, reverse(idx, 18)), 0xffffffff00000001)
+                let o := add(add(po(), 6128), mul(q, 4510))
+                let x := mulmod(14293326489335486720, bpow(8982441859486529725, reverse(idx, 19)), 0xffffffff00000001)
                 o := initial(q, o, idx)
                 denominators(x, idx)
                 let e0, e1 := combined()
@@ -462,9 +462,9 @@ contract Plonky2Verifier {
             function finalcheck(q, x, e0, e1) {
                 let f0 := 0
                 let f1 := 0
-                for { let j := 16 } j {} {
+                for { let j := 32 } j {} {
                     j := sub(j, 1)
-                    let a0, a1 := opening(67168, j)
+                    let a0, a1 := opening(69268, j)
                     f0 := addmod(mulmod(f0, x, 0xffffffff00000001), a0, 0xffffffff00000001)
                     f1 := addmod(mulmod(f1, x, 0xffffffff00000001), a1, 0xffffffff00000001)
                 }
@@ -507,7 +507,7 @@ contract Plonky2Verifier {
             }
             function betapowers() {
                 let z0, z1 := ld(1312)
-                st(1440, mulmod(z0, 4355325209153869931, 0xffffffff00000001), mulmod(z1, 4355325209153869931, 0xffffffff00000001))
+                st(1440, mulmod(z0, 4308460244895131701, 0xffffffff00000001), mulmod(z1, 4308460244895131701, 0xffffffff00000001))
                 for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
                     let b0, b1 := ld(add(1632, shl(6, l)))
                     for { let i := 0 } lt(i, mload(add(6112, shl(5, l)))) { i := add(i, 1) } { b0, b1 := emul(b0, b1, b0, b1) }
@@ -519,11 +519,11 @@ contract Plonky2Verifier {
                 let z0, z1 := ld(1312)
                 let n0 := z0
                 let n1 := z1
-                for { let i := 0 } lt(i, 12) { i := add(i, 1) } { n0, n1 := emul(n0, n1, n0, n1) }
+                for { let i := 0 } lt(i, 13) { i := add(i, 1) } { n0, n1 := emul(n0, n1, n0, n1) }
                 st(1376, n0, n1)
                 // L_0(zeta) = (zeta^n - 1) / (n (zeta - 1))
                 let a0, a1 := esub(z0, z1, 1, 0)
-                a0, a1 := emul(a0, a1, 4096, 0)
+                a0, a1 := emul(a0, a1, 8192, 0)
                 a0, a1 := einv(a0, a1)
                 n0, n1 := esub(n0, n1, 1, 0)
                 a0, a1 := emul(a0, a1, n0, n1)
@@ -536,22 +536,22 @@ contract Plonky2Verifier {
             }
             // ---------------------------------------------------------------- tables
             mstore(960, proof.offset)
-            mstore(2656, 0xf336c32f38173646972a294ccfbcbe2c9731fa82ca1d3f930800000000000000)
-            mstore(2688, 0x12966f435c609b327d8923db0d54ce4806c3ecc38d4fe6e55e00000000000000)
-            mstore(2720, 0x5e3dbb9d053aa37db2a370054a4d0770d23349275d95fab2dc00000000000000)
-            mstore(2752, 0xa4181deef614952b7bc525405c7baaa79cf6bd56c3c88f94e200000000000000)
-            mstore(2784, 0x1f362c17ba423aa2bff60783c78d1f5968c5a2e345b0c7168f00000000000000)
-            mstore(2816, 0xdde4fb7521e4b372c238f64fa47594e49cd395ba6ccefcbb3e00000000000000)
-            mstore(2848, 0x62518b26e8f843722e2c3d80c97cfb1ed79e06d93d92f4a4be00000000000000)
-            mstore(2880, 0x661d953ebb7991fdd221b93614a123e415a346947bc18704ad00000000000000)
-            mstore(2912, 0x458a018714785c1e50bc3ebdbcbb84e7628152c0c46cb6786600000000000000)
-            mstore(2944, 0x4620de55ade83b087a9cdd975cd0dad4e6c40d36749048c14800000000000000)
-            mstore(2976, 0x9393cc5a420c14e73a7e0c04527586d4e2b053a845775c1c8e00000000000000)
-            mstore(3008, 0x6414365983525394c7c5f67458940dde0c24a501308302538e00000000000000)
-            mstore(3040, 0xa6ca37bc2aff6d501a33786138340967a72eb50510b6a418c300000000000000)
-            mstore(3072, 0x3fef95b4acce40a3d588edf8e5d67d8e791a897f69269a8d2800000000000000)
-            mstore(3104, 0x1ae668034cf35c57e8ef6625516f8d42c14238bf4c1c90eb7800000000000000)
-            mstore(3136, 0x5095160fe4c2a8af19786226a30b7da0afd8b05b911213f98200000000000000)
+            mstore(2656, 0x86c23015c2472550efc9d0a8201442caea2dbabf35b8de615100000000000000)
+            mstore(2688, 0x458a473e949c00de650d7637c48f8e8e52683d175453b1faed00000000000000)
+            mstore(2720, 0xfad40d3644f194b33df27f7d67a636f30308e847c72bda774c00000000000000)
+            mstore(2752, 0x68033757c010918d772afdab35845401f0cbd3f3464db50c4600000000000000)
+            mstore(2784, 0x10dd54d62cf5a2f81e6ccfa2352be7a71e1f22b494e11ee71100000000000000)
+            mstore(2816, 0x0eaa6ef015bbd7b1a9cce0864cca8a54c22b5c4758320709b100000000000000)
+            mstore(2848, 0x4c7cdd890a246d4cdc9ab099e38f9e64e12350cb0671b61b8300000000000000)
+            mstore(2880, 0x5b381981af0567f6aba520bf26245b0b8811d2db68724fc5d700000000000000)
+            mstore(2912, 0x5ee2ea9b8a426e350d599017557d38a5d4a4a42401fc69620000000000000000)
+            mstore(2944, 0x5641564231cc76c0a1cc1090520f5071afa9f2cc588fd0849d00000000000000)
+            mstore(2976, 0x8155fe1b5ba3d9a203dd35a4bda50534d2fd1c297e0c05559500000000000000)
+            mstore(3008, 0x0bc333598cbccfaae562d13d76743409f590e73bca5443d84000000000000000)
+            mstore(3040, 0x92f2c95ce67d49b585f2f81cf2f480a7ad7e2148b5a74ee36d00000000000000)
+            mstore(3072, 0xfef2354e94f5dbb143372b9e650c18862627e706c5929c764100000000000000)
+            mstore(3104, 0x4f0fc7b730cf89430c30b188c8060aa8b66a836059ba15154c00000000000000)
+            mstore(3136, 0x51a3f141fc33446a5d49e7c5caac402d48c22ef01c45632eba00000000000000)
             mstore(3168, 1)
             mstore(3200, 14293326489335486720)
             mstore(3232, 4700049436776250445)
@@ -645,10 +645,10 @@ contract Plonky2Verifier {
             mstore(6080, 800)
             mstore(6112, 4)
             mstore(6176, 4096)
-            mstore(6240, 10)
+            mstore(6240, 11)
             mstore(6144, 4)
             mstore(6208, 4096)
-            mstore(6272, 6)
+            mstore(6272, 7)
 
 
             // ---------------------------------------------------------------- public inputs hash
@@ -674,13 +674,13 @@ contract Plonky2Verifier {
             observe(5)
             observe(14)
             observe(0)
-            observe(12)
+            observe(13)
             observe(4)
             observe(4)
-            observe(7717883246154225)
-            observe(17204778078996628)
-            observe(10758788824081426)
-            observe(4105659854)
+            observe(30308803924270839)
+            observe(9396145500380569)
+            observe(20838700177988872)
+            observe(1744650508)
 
             for { let i := 0 } lt(i, 4) { i := add(i, 1) } { observe(mload(add(992, shl(5, i)))) }
             observecap(add(p, 0))
@@ -701,13 +701,13 @@ contract Plonky2Verifier {
                 mstore(add(1632, shl(6, l)), challenge())
                 mstore(add(1632, add(shl(6, l), 32)), challenge())
             }
-            for { let i := 0 } lt(i, 32) { i := add(i, 1) } {
-                observe(be(add(add(p, 67168), shl(3, i))))
+            for { let i := 0 } lt(i, 64) { i := add(i, 1) } {
+                observe(be(add(add(p, 69268), shl(3, i))))
             }
-            observe(be(add(p, 67424)))
+            observe(be(add(p, 69780)))
             if iszero(lt(challenge(), shl(sub(64, 20), 1))) { fail(0xb1e63325) }
             for { let i := 0 } lt(i, 14) { i := add(i, 1) } {
-                mstore(add(2208, shl(5, i)), mod(challenge(), shl(18, 1)))
+                mstore(add(2208, shl(5, i)), mod(challenge(), shl(19, 1)))
             }
 
             // ---------------------------------------------------------------- gate constraints

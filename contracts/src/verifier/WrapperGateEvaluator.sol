@@ -394,8 +394,51 @@ contract WrapperGateEvaluator {
                         ci := add(ci, 1)
                     }
                 }
-            // gate 11: PoseidonGate(PhantomData<plonky2_field::goldilocks_field::GoldilocksField>)<WIDTH=12>
-            setfilter(2, 11, 11, 12, 1)
+            // gate 11: CosetInterpolationGate { subgroup_bits: 4, degree: 6, barycentric_weights: [17293822565076172801, 256, 1048576, 4294967296, 17592186044416, 72057594037927936, 68719476720, 281474976645120, 1152921504338411520, 18446744069414584065, 18446744069413535745, 18446744065119617025, 18446726477228539905, 18374686475376656385, 18446744000695107601, 18446462594437939201], _phantom: PhantomData<plonky2_field::goldilocks_field::GoldilocksField> }<D=2>
+            setfilter(2, 11, 11, 13, 1)
+            {
+                    ascal(wa(45), wa(0), 23200)
+                    aaddsub(wa(33), 23200, 23200, 1)
+                    aput(0, 23200)
+                    mstore(23456, 0)
+                    mstore(add(23456, 32), 0)
+                    mstore(add(23456, 64), 0)
+                    mstore(add(23456, 96), 0)
+                    mstore(23584, 1)
+                    mstore(add(23584, 32), 0)
+                    mstore(add(23584, 64), 0)
+                    mstore(add(23584, 96), 0)
+                    mstore(add(23712, 32), 0)
+                    let x := 1
+                    for { let k := 0 } lt(k, 16) { k := add(k, 1) } {
+                        if and(iszero(lt(k, 6)), iszero(mod(sub(k, 6), 5))) {
+                            let i := div(sub(k, 6), 5)
+                            if lt(i, 2) {
+                                let ie := wa(add(37, shl(1, i)))
+                                let ip := wa(add(37, shl(1, add(2, i))))
+                                aaddsub(ie, 23456, 23200, 1)
+                                aput(add(2, shl(2, i)), 23200)
+                                aaddsub(ip, 23584, 23200, 1)
+                                aput(add(4, shl(2, i)), 23200)
+                                mcopy(23456, ie, 128)
+                                mcopy(23584, ip, 128)
+                            }
+                        }
+                        mcopy(23200, wa(45), 128)
+                        mstore(23200, addmod(mload(23200), sub(0xffffffff00000001, x), 0xffffffff00000001))
+                        mstore(23712, mulmod(x, 17293822565076172801, 0xffffffff00000001))
+                        ascal(wa(add(1, shl(1, k))), 23712, 23328)
+                        amul(23328, 23584, 23328)
+                        amul(23456, 23200, 23456)
+                        aaddsub(23456, 23328, 23456, 0)
+                        amul(23584, 23200, 23584)
+                        x := mulmod(x, 4096, 0xffffffff00000001)
+                    }
+                    aaddsub(wa(35), 23456, 23200, 1)
+                    aput(10, 23200)
+                }
+            // gate 12: PoseidonGate(PhantomData<plonky2_field::goldilocks_field::GoldilocksField>)<WIDTH=12>
+            setfilter(2, 12, 11, 13, 1)
             {
                     let s0, s1 := ld(wa(24))
                     let c0, c1 := esub(s0, s1, 1, 0)

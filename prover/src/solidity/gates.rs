@@ -7,8 +7,12 @@
 //! the shared constraint vector, as `evaluate_gate_constraints` does. Gates this module does
 //! not know make the generator fail rather than emit a verifier that would reject.
 
-use plonky2::hash::poseidon::{
-    Poseidon, ALL_ROUND_CONSTANTS, HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS,
+use plonky2::{
+    field::{
+        interpolation::barycentric_weights,
+        types::{Field, PrimeField64},
+    },
+    hash::poseidon::{Poseidon, ALL_ROUND_CONSTANTS, HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS},
 };
 
 use super::{GenerateError, Layout};
@@ -321,6 +325,10 @@ pub(super) enum GateKind {
     },
     PoseidonMds,
     Poseidon,
+    CosetInterpolation {
+        subgroup_bits: usize,
+        degree: usize,
+    },
 }
 
 fn field(id: &str, name: &str) -> Option<usize> {
@@ -370,6 +378,28 @@ impl GateKind {
             },
             "PoseidonMdsGate" if id.contains("WIDTH=12") => Self::PoseidonMds,
             "PoseidonGate" if id.contains("WIDTH=12") => Self::Poseidon,
+            "CosetInterpolationGate" => {
+                let subgroup_bits = get("subgroup_bits")?;
+                let degree = get("degree")?;
+                // The Yul derives the weights as `x_i / n` (true of any subgroup); check
+                // that they are the gate's, which plonky2 computes by `barycentric_weights`.
+                let n = 1usize << subgroup_bits;
+                let domain = F::two_adic_subgroup(subgroup_bits);
+                let points: Vec<(F, F)> = domain.iter().map(|&x| (x, F::ZERO)).collect();
+                let weights = barycentric_weights(&points);
+                let n_inv = F::from_canonical_usize(n).inverse();
+                let listed = id.contains(&format!("barycentric_weights: {weights:?}"));
+                if !listed
+                    || degree < 2
+                    || weights.iter().zip(&domain).any(|(&w, &x)| w != x * n_inv)
+                {
+                    return Err(unsupported());
+                }
+                Self::CosetInterpolation {
+                    subgroup_bits,
+                    degree,
+                }
+            }
             _ => return Err(unsupported()),
         })
     }
@@ -598,6 +628,78 @@ impl GateKind {
                 }}"
                 )
             }
+            Self::CosetInterpolation {
+                subgroup_bits,
+                degree,
+            } => coset_interpolation(layout, subgroup_bits, degree),
         }
     }
+}
+
+/// plonky2's `CosetInterpolationGate::eval_unfiltered` (`gates/coset_interpolation.rs`):
+/// wires `shift (1) || values (2 n) || point (2) || value (2) || intermediate evals (2 m) ||
+/// intermediate products (2 m) || shifted point (2)`, algebra values of two wires each. The
+/// constraints are `point - shift * shifted`, then per intermediate `eval_i - computed`,
+/// `prod_i - computed`, then `value - computed`, where `computed` runs plonky2's
+/// `partial_interpolate_ext_algebra` over the subgroup `g^k` with weights `g^k / n`, restarting
+/// from the intermediate wires at each segment boundary `degree + (degree - 1) i`.
+fn coset_interpolation(layout: &Layout, subgroup_bits: usize, degree: usize) -> String {
+    let n = 1usize << subgroup_bits;
+    let m = (n - 2) / (degree - 1);
+    let point = 1 + 2 * n;
+    let value = point + 2;
+    let start_int = value + 2;
+    let shifted = start_int + 4 * m;
+    let g = F::primitive_root_of_unity(subgroup_bits).to_canonical_u64();
+    let n_inv = F::from_canonical_usize(n).inverse().to_canonical_u64();
+    let t = layout.tmp;
+    let u = t + 128;
+    let e = t + 256;
+    let pp = t + 384;
+    let w = t + 512;
+    format!(
+        "{{
+                    ascal(wa({shifted}), wa(0), {t})
+                    aaddsub(wa({point}), {t}, {t}, 1)
+                    aput(0, {t})
+                    mstore({e}, 0)
+                    mstore(add({e}, 32), 0)
+                    mstore(add({e}, 64), 0)
+                    mstore(add({e}, 96), 0)
+                    mstore({pp}, 1)
+                    mstore(add({pp}, 32), 0)
+                    mstore(add({pp}, 64), 0)
+                    mstore(add({pp}, 96), 0)
+                    mstore(add({w}, 32), 0)
+                    let x := 1
+                    for {{ let k := 0 }} lt(k, {n}) {{ k := add(k, 1) }} {{
+                        if and(iszero(lt(k, {degree})), iszero(mod(sub(k, {degree}), {dm1}))) {{
+                            let i := div(sub(k, {degree}), {dm1})
+                            if lt(i, {m}) {{
+                                let ie := wa(add({start_int}, shl(1, i)))
+                                let ip := wa(add({start_int}, shl(1, add({m}, i))))
+                                aaddsub(ie, {e}, {t}, 1)
+                                aput(add(2, shl(2, i)), {t})
+                                aaddsub(ip, {pp}, {t}, 1)
+                                aput(add(4, shl(2, i)), {t})
+                                mcopy({e}, ie, 128)
+                                mcopy({pp}, ip, 128)
+                            }}
+                        }}
+                        mcopy({t}, wa({shifted}), 128)
+                        mstore({t}, addmod(mload({t}), sub(0xffffffff00000001, x), 0xffffffff00000001))
+                        mstore({w}, mulmod(x, {n_inv}, 0xffffffff00000001))
+                        ascal(wa(add(1, shl(1, k))), {w}, {u})
+                        amul({u}, {pp}, {u})
+                        amul({e}, {t}, {e})
+                        aaddsub({e}, {u}, {e}, 0)
+                        amul({pp}, {t}, {pp})
+                        x := mulmod(x, {g}, 0xffffffff00000001)
+                    }}
+                    aaddsub(wa({value}), {e}, {t}, 1)
+                    aput({last}, {t})
+                }}",
+        dm1 = degree - 1,
+        last = 2 + 4 * m,
+    )
 }

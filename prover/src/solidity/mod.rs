@@ -15,9 +15,10 @@
 //!
 //! To regenerate for a new wrapper circuit: `generate(&data.common, &data.verifier_only)`
 //! and write the files into `contracts/src/verifier/` (the `generate-verifier` binary does
-//! this for [`crate::circuits::wrapper::WrapperCircuit`] over the stand-in top circuit).
+//! this for the wrapper of the devnet/production circuit set, [`fixture::devnet_circuits`]).
 
 pub mod encoding;
+pub mod fixture;
 mod gates;
 
 use std::{fmt::Write as _, path::Path};

@@ -7,7 +7,8 @@ use plonky2::field::types::Field;
 use super::*;
 use crate::circuits::wrapper::{stand_in::StandIn, WrapperCircuit};
 
-/// The stand-in top circuit, its wrapper and one wrapper proof, built once per test binary.
+/// The stand-in top circuit, its wrapper and one wrapper proof, built once per test binary
+/// (fast; for the encoding and verdict tests, which hold for any wrapper).
 pub(crate) fn fixture() -> &'static (WrapperCircuit, ProofWithPublicInputs<F, WrapperConfig, D>) {
     static FIXTURE: OnceLock<(WrapperCircuit, ProofWithPublicInputs<F, WrapperConfig, D>)> =
         OnceLock::new();
@@ -25,9 +26,14 @@ fn verifier_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../contracts/src/verifier")
 }
 
+/// The committed contracts are those of the real wrapper: the devnet/production circuit set
+/// ([`super::fixture::devnet_circuits`]), loaded from the circuit cache (`target/circuit-cache`
+/// or `$CIRCUIT_CACHE_DIR`; about 25 s here) or, on a fresh checkout, built and stored there
+/// (about 4 minutes here). The committed proof fixture has that circuit's proof length.
 #[test]
 fn solidity_generated_files_are_committed_and_deterministic() {
-    let (wrapper, _) = fixture();
+    let set = super::fixture::devnet_circuits(&super::fixture::cache_dir()).unwrap();
+    let wrapper = &set.wrapper;
     let files = generate(&wrapper.data.common, &wrapper.data.verifier_only).unwrap();
     let again = generate(&wrapper.data.common, &wrapper.data.verifier_only).unwrap();
     assert_eq!(files, again, "generation must be deterministic");
@@ -40,6 +46,14 @@ fn solidity_generated_files_are_committed_and_deterministic() {
             path.display()
         );
     }
+    let fixture = verifier_dir().join("../../test/data/verifier/wrapper_proof.bin");
+    let proof = std::fs::read(&fixture).unwrap();
+    assert_eq!(
+        proof.len(),
+        ProofLayout::new(&wrapper.data.common).total,
+        "{} is not a proof of this wrapper: run the generator",
+        fixture.display()
+    );
 }
 
 #[test]

@@ -1,0 +1,95 @@
+//! The circuits and the batch the committed verifier and its proof fixture come from.
+//!
+//! The verifier is generated for the devnet/production configuration ([`devnet_params`]
+//! with [`DEFAULT_MERGE_LEVELS`]), whose set is built once and kept in the circuit cache
+//! ([`CircuitSet::load_or_build`]); the generator binary and the staleness test share it.
+
+use std::{collections::HashMap, path::PathBuf};
+
+use rollup_core::{
+    account::partition_of_key,
+    schnorr::{PublicKey, SecretKey},
+    state::State,
+    transfer::{SignedTransfer, Transfer},
+    tree::TreeConfig,
+};
+
+use crate::{
+    circuits::{
+        aggregation::tree::{CircuitSet, DEFAULT_MERGE_LEVELS},
+        chunk::ChunkParams,
+    },
+    Result,
+};
+
+/// The devnet's chain id (Anvil's default).
+pub const CHAIN_ID: u64 = 31337;
+
+/// The devnet/production configuration: depth 32, 16 partitions, chain id 31337.
+pub fn devnet_params() -> ChunkParams {
+    ChunkParams {
+        tree: TreeConfig::new(32, 4).expect("a valid tree shape"),
+        chain_id: CHAIN_ID,
+    }
+}
+
+/// The circuit cache: `$CIRCUIT_CACHE_DIR`, else `target/circuit-cache` in the workspace.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("CIRCUIT_CACHE_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/circuit-cache"),
+        PathBuf::from,
+    )
+}
+
+/// The devnet circuit set, from the cache under `cache_dir` or built (and stored there).
+pub fn devnet_circuits(cache_dir: &std::path::Path) -> Result<CircuitSet> {
+    CircuitSet::load_or_build(devnet_params(), DEFAULT_MERGE_LEVELS, cache_dir)
+}
+
+/// Fresh keys whose accounts lie in `partition`.
+fn keys_in(partition: usize, count: usize) -> Vec<SecretKey> {
+    let config = devnet_params().tree;
+    let mut keys = Vec::with_capacity(count);
+    while keys.len() < count {
+        let key = SecretKey::random();
+        if partition_of_key(&key.public_key(), &config) == partition {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// A genesis state with two funded accounts in each of partitions 0 and 1, and four signed
+/// transfers: one internal to each partition and one each way across them.
+pub fn sample_batch() -> (State, Vec<SignedTransfer>) {
+    let a = keys_in(0, 2);
+    let b = keys_in(1, 2);
+    let funded: Vec<(PublicKey, u64)> = a
+        .iter()
+        .chain(&b)
+        .map(|k| (k.public_key(), 1_000_000))
+        .collect();
+    let state = State::genesis(devnet_params().tree, &funded).expect("genesis");
+    let mut nonces: HashMap<PublicKey, u32> = HashMap::new();
+    let mut send = |from: &SecretKey, to: &SecretKey, amount: u64, fee: u64| {
+        let nonce = nonces.entry(from.public_key()).or_insert(0);
+        let transfer = Transfer {
+            chain_id: CHAIN_ID,
+            from: from.public_key(),
+            to: to.public_key(),
+            amount,
+            fee,
+            nonce: *nonce,
+        }
+        .sign(from);
+        *nonce += 1;
+        transfer
+    };
+    let transfers = vec![
+        send(&a[0], &a[1], 1_000, 10),
+        send(&a[1], &b[0], 2_500, 5),
+        send(&b[0], &a[0], 700, 1),
+        send(&b[1], &b[0], 42_000, 0),
+    ];
+    (state, transfers)
+}
