@@ -9,12 +9,19 @@
 #   DEVNET_DATABASE   the devnet's database on the Postgres of DATABASE_URL (default rollup_devnet)
 #   DEVNET_ACCOUNTS   accounts funded at genesis (default 8; keys in .devnet/genesis/)
 #   DEVNET_PROVERS    prover processes (default 2); their circuits are cached in .devnet/circuits
+#   SETTLEMENT_LISTEN the settlement module's metrics/health address (default 127.0.0.1:9464)
+#   DEVNET_OPERATOR_KEY the key that deploys the contracts and posts batches (default Anvil's
+#                     first account); the addresses are kept in .devnet/deployment.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 state=.devnet
 l1_port="${L1_PORT:-8545}"
 sequencer_listen="${SEQUENCER_LISTEN:-127.0.0.1:8080}"
+settlement_listen="${SETTLEMENT_LISTEN:-127.0.0.1:9464}"
+# Anvil's first default account: owner and operator of the devnet's Rollup.
+operator_key="${DEVNET_OPERATOR_KEY:-0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80}"
+l1_url="http://127.0.0.1:$l1_port"
 database="${DEVNET_DATABASE:-rollup_devnet}"
 bin=contracts/node_modules/.bin
 base_url="${DATABASE_URL:?DATABASE_URL is not set: run through make devnet}"
@@ -63,6 +70,30 @@ ensure_genesis() {
   say "genesis: $state/genesis/genesis.json ($(ls "$state"/genesis/*.key | wc -l) funded key files)"
 }
 
+# Deploys the gate evaluator, the verifier and the Rollup (genesis root and accounts from
+# the devnet's genesis) unless .devnet/deployment.json names a Rollup that has code on the
+# running Anvil. A fresh deployment starts L1 from genesis, so the settlement history of
+# an earlier chain is dropped (the module posts every proven batch again).
+rollup_address() { sed -E 's/.*"rollup":"(0x[0-9a-fA-F]{40})".*/\1/' "$state/deployment.json"; }
+deploy_contracts() {
+  if [ -f "$state/deployment.json" ]; then
+    local code
+    code="$("$bin/cast" code --rpc-url "$l1_url" "$(rollup_address)" 2>/dev/null || true)"
+    if [ -n "$code" ] && [ "$code" != "0x" ]; then
+      say "contracts already deployed: Rollup at $(rollup_address) ($state/deployment.json)"
+      return
+    fi
+    say "$state/deployment.json names no contract on this Anvil: deploying again"
+  fi
+  ROLLUP_DEPLOY_KEY="$operator_key" target/release/rollup deploy --l1 "$l1_url" \
+    --genesis "$state/genesis/genesis.json" --artifacts contracts/out >"$state/deployment.json.tmp"
+  mv "$state/deployment.json.tmp" "$state/deployment.json"
+  if [ -n "$(psql "$devnet_url" -tAc "SELECT to_regclass('l1_transactions')")" ]; then
+    psql "$devnet_url" -qc "DELETE FROM l1_transactions"
+  fi
+  say "deployed: $(cat "$state/deployment.json")"
+}
+
 start_sequencer() {
   stop_service sequencer
   DATABASE_URL="$devnet_url" SEQUENCER_LISTEN="$sequencer_listen" RUST_LOG="${RUST_LOG:-info}" \
@@ -91,6 +122,44 @@ start_provers() {
     wait_for "prover$i" "curl -sf http://127.0.0.1:$port/health"
     say "prover $i running (metrics on http://127.0.0.1:$port/metrics, log $state/prover$i.log)"
   done
+}
+
+# Posts every proven batch to the Rollup (one transaction per batch, recorded in
+# l1_transactions before it is sent).
+start_settlement() {
+  stop_service settlement
+  SETTLEMENT_OPERATOR_KEY="$operator_key" RUST_LOG="${RUST_LOG:-info}" \
+    nohup target/release/settlement --database-url "$devnet_url" --l1 "$l1_url" \
+    --rollup "$(rollup_address)" --listen "$settlement_listen" >"$state/settlement.log" 2>&1 &
+  echo $! >"$state/settlement.pid"
+  wait_for settlement "curl -sf http://$settlement_listen/health"
+  say "settlement posting to Rollup $(rollup_address) (metrics on http://$settlement_listen/metrics)"
+}
+
+# Follows a proven batch to L1: until the Rollup's lastVerifiedBatch() reaches it, then
+# prints its transaction from the settlement table.
+follow_settlement() {
+  local batch="$1" last="-" verified attempts tx
+  for _ in $(seq 1 600); do
+    verified="$("$bin/cast" call --rpc-url "$l1_url" "$(rollup_address)" "lastVerifiedBatch()(uint64)" 2>/dev/null || echo 0)"
+    verified="${verified%% *}"
+    tx="$(psql "$devnet_url" -tAc "SELECT '0x' || encode(tx_hash, 'hex') || ', gas ' || gas_used || ', block ' || block_number || ' (' || status || ')'
+      FROM l1_transactions WHERE batch_number = $batch AND status IN ('mined', 'confirmed') ORDER BY id DESC LIMIT 1")"
+    if [ "${verified:-0}" -ge "$batch" ] && [ -n "$tx" ]; then
+      say "batch $batch verified on L1 (lastVerifiedBatch $verified): tx $tx"
+      return 0
+    fi
+    attempts="$(psql "$devnet_url" -tAc "SELECT string_agg(status, ', ' ORDER BY id) FROM l1_transactions WHERE batch_number = $batch")"
+    if [ "$attempts" != "$last" ]; then
+      say "batch $batch settling: ${attempts:-waiting for the settlement module} (L1 verified up to batch ${verified:-0})"
+      last="$attempts"
+    fi
+    if ! alive settlement; then
+      say "the settlement module stopped; its log: $state/settlement.log"; tail -n 20 "$state/settlement.log" || true; exit 1
+    fi
+    sleep 1
+  done
+  say "batch $batch did not reach L1 in time; see $state/settlement.log"; exit 1
 }
 
 # Follows a batch until its proof is stored, printing the proving progress.
@@ -135,7 +204,10 @@ demo_transfers() {
   say "latest batch: $(curl -sf "$url/v1/batches/latest")"
   local latest
   latest="$(curl -sf "$url/v1/batches/latest" | sed -E 's/.*"number":([0-9]+).*/\1/')"
-  for batch in $(seq 1 "$latest"); do follow_proof "$batch"; done
+  for batch in $(seq 1 "$latest"); do
+    follow_proof "$batch"
+    follow_settlement "$batch"
+  done
 }
 
 case "${1:-start}" in
@@ -145,27 +217,32 @@ start)
   start_anvil
   say "building the contracts"
   (cd contracts && ./node_modules/.bin/forge build --offline >/dev/null)
-  say "contracts built; nothing to deploy yet (Rollup.sol and the verifier are not built)"
   ensure_database
   ensure_genesis
+  deploy_contracts
   start_sequencer
   start_provers
+  start_settlement
   demo_transfers
   cat <<MSG
 
 The devnet runs (logs in $state/, stop it with 'make devnet-stop'):
-  L1 (Anvil)   http://127.0.0.1:$l1_port
+  L1 (Anvil)   $l1_url
+  contracts    Rollup $(rollup_address), verifier and gates in $state/deployment.json
   sequencer    http://$sequencer_listen   (POST /v1/transfers, GET /v1/accounts/{address}, /metrics)
   Postgres     $database (batches, transfers, accounts)
   keys         $state/genesis/*.key   (sign with: target/release/rollup sign-transfer --key FILE ...)
 
   provers      ${DEVNET_PROVERS:-2} processes (logs $state/prover*.log, metrics on 127.0.0.1:910N)
+  settlement   posts proven batches to the Rollup (log $state/settlement.log, metrics on
+               http://$settlement_listen/metrics; its transactions in table l1_transactions)
+  restore      target/release/rollup restore --l1 $l1_url --rollup $(rollup_address)
 
-Not wired into the devnet yet: the on-chain verifier (issue 7), Rollup.sol deployment,
-deposits and withdrawals, settlement to L1 (issue 8).
+Not wired into the devnet yet: deposits and withdrawals.
 MSG
   ;;
 stop)
+  stop_service settlement
   for pid in "$state"/prover*.pid; do [ -e "$pid" ] && stop_service "$(basename "$pid" .pid)"; done
   stop_service sequencer
   stop_service anvil

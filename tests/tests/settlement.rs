@@ -13,27 +13,10 @@
 use std::{process::Command, sync::Mutex, time::Duration};
 
 use alloy::{
-    network::{EthereumWallet, TransactionBuilder},
-    primitives::{Address, Bytes},
+    primitives::Address,
     providers::{Provider, ProviderBuilder},
-    rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
-    sol_types::{SolCall, SolValue},
 };
-
-alloy::sol! {
-    /// Rollup's constructor, as a call (for its argument encoding).
-    function RollupConstructor(
-        address verifier,
-        address owner,
-        address operator,
-        bytes32 genesisRoot,
-        uint64 chainId,
-        uint8 treeDepth,
-        uint8 partitionBits,
-        bytes accounts
-    );
-}
 use integration_tests::{repo_root, spawn_anvil, workspace_binary, TestDatabase};
 use rollup_core::{
     batch_data::{BatchData, ChunkData, DataCommitment, TransferRecord},
@@ -42,37 +25,31 @@ use rollup_core::{
     tree::TreeConfig,
 };
 use sequencer::{
-    restore::{genesis_accounts_blob, restore_from_l1},
+    restore::restore_from_l1,
     settlement::{
-        contract::root_to_l1, Progress, SettlementConfig, SettlementMetrics, SettlementStore,
+        deploy::deploy_contracts, Progress, SettlementConfig, SettlementMetrics, SettlementStore,
         Settler, StoredAsL1,
     },
     Error,
 };
 use sqlx::PgPool;
 
-/// forge's build output for a contract (`contracts/out/<file>/<name>.json`), built first:
-/// `make test` runs the Rust tests before forge's, so the artifacts may not exist yet.
-fn bytecode(file: &str, name: &str) -> Vec<u8> {
+/// forge's build output (`contracts/out`), built first: `make test` runs the Rust tests
+/// before forge's, so the artifacts may not exist yet.
+fn artifacts() -> std::path::PathBuf {
     static BUILD: Mutex<bool> = Mutex::new(false);
     let contracts = repo_root().join("contracts");
-    {
-        let mut built = BUILD.lock().unwrap();
-        if !*built {
-            let status = Command::new(contracts.join("node_modules/.bin/forge"))
-                .args(["build", "--offline"])
-                .current_dir(&contracts)
-                .status()
-                .expect("run forge (installed by `make test`)");
-            assert!(status.success(), "forge build failed");
-            *built = true;
-        }
+    let mut built = BUILD.lock().unwrap();
+    if !*built {
+        let status = Command::new(contracts.join("node_modules/.bin/forge"))
+            .args(["build", "--offline"])
+            .current_dir(&contracts)
+            .status()
+            .expect("run forge (installed by `make test`)");
+        assert!(status.success(), "forge build failed");
+        *built = true;
     }
-    let path = contracts.join(format!("out/{file}/{name}.json"));
-    let artifact: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("forge artifact")).unwrap();
-    let hex = artifact["bytecode"]["object"].as_str().unwrap();
-    alloy::hex::decode(hex).unwrap()
+    contracts.join("out")
 }
 
 /// The chain, the contracts and a genesis of three funded accounts.
@@ -83,41 +60,10 @@ struct Deployment {
     genesis: Genesis,
 }
 
-async fn deploy(code: Vec<u8>, args: Vec<u8>, signer: &PrivateKeySigner, url: &str) -> Address {
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer.clone()))
-        .connect_http(url.parse().unwrap());
-    let mut input = code;
-    input.extend_from_slice(&args);
-    let receipt = provider
-        .send_transaction(TransactionRequest::default().with_deploy_code(input))
-        .await
-        .unwrap()
-        .get_receipt()
-        .await
-        .unwrap();
-    assert!(receipt.status(), "deployment reverted");
-    receipt.contract_address.unwrap()
-}
-
+/// Deploys with the library's `deploy_contracts` (what `rollup deploy` runs).
 async fn deployment() -> Deployment {
     let anvil = spawn_anvil(31337).expect("anvil starts (run `make test` to install it)");
-    let url = anvil.endpoint();
     let operator: PrivateKeySigner = anvil.keys()[0].clone().into();
-    let gates = deploy(
-        bytecode("WrapperGateEvaluator.sol", "WrapperGateEvaluator"),
-        vec![],
-        &operator,
-        &url,
-    )
-    .await;
-    let verifier = deploy(
-        bytecode("Plonky2Verifier.sol", "Plonky2Verifier"),
-        gates.abi_encode(),
-        &operator,
-        &url,
-    )
-    .await;
     let accounts: Vec<GenesisAccount> = (0..3)
         .map(|i| GenesisAccount {
             public_key: SecretKey::random().public_key(),
@@ -126,24 +72,18 @@ async fn deployment() -> Deployment {
         .collect();
     let tree = TreeConfig::new(32, 4).unwrap();
     let genesis = Genesis::new(DEFAULT_CHAIN_ID, tree, accounts).unwrap();
-    // The constructor's arguments are ABI-encoded like a call's, minus the selector.
-    let args = RollupConstructorCall {
-        verifier,
-        owner: operator.address(),
-        operator: operator.address(),
-        genesisRoot: root_to_l1(&genesis.state_root),
-        chainId: DEFAULT_CHAIN_ID,
-        treeDepth: 32,
-        partitionBits: 4,
-        accounts: Bytes::from(genesis_accounts_blob(&genesis.accounts)),
-    }
-    .abi_encode()[4..]
-        .to_vec();
-    let rollup = deploy(bytecode("Rollup.sol", "Rollup"), args, &operator, &url).await;
+    let deployed = deploy_contracts(&anvil.endpoint(), &operator, &genesis, &artifacts())
+        .await
+        .expect("deploy the contracts");
+    assert_eq!(deployed.operator, operator.address());
+    assert_eq!(
+        deployed.gas.total,
+        deployed.gas.gates + deployed.gas.verifier + deployed.gas.rollup
+    );
     Deployment {
         anvil,
         operator,
-        rollup,
+        rollup: deployed.rollup,
         genesis,
     }
 }
@@ -313,4 +253,50 @@ async fn settlement_refuses_a_database_that_does_not_continue_l1() {
         error.to_string().contains("does not continue the chain"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn rollup_deploy_deploys_a_genesis_file_and_prints_the_addresses() {
+    let anvil = spawn_anvil(31337).expect("anvil starts (run `make test` to install it)");
+    let operator: PrivateKeySigner = anvil.keys()[0].clone().into();
+    let genesis = Genesis::new(
+        DEFAULT_CHAIN_ID,
+        TreeConfig::new(32, 4).unwrap(),
+        vec![GenesisAccount {
+            public_key: SecretKey::random().public_key(),
+            balance: 7,
+        }],
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("rollup-deploy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("genesis.json");
+    let _ = std::fs::remove_file(&path);
+    genesis.write_new_file(&path).unwrap();
+
+    let output = Command::new(workspace_binary("rollup"))
+        .args(["deploy", "--l1", &anvil.endpoint(), "--genesis"])
+        .arg(&path)
+        .arg("--artifacts")
+        .arg(artifacts())
+        .env("ROLLUP_DEPLOY_KEY", operator.to_bytes().to_string())
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(output.status.success(), "{output:?}");
+    let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(printed["gas"]["total"].as_u64().unwrap() > 0, "{printed}");
+    let rollup: Address = printed["rollup"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        printed["operator"]
+            .as_str()
+            .unwrap()
+            .parse::<Address>()
+            .unwrap(),
+        operator.address()
+    );
+    // The Rollup starts from the file's genesis.
+    let restored = restore_from_l1(&anvil.endpoint(), rollup).await.unwrap();
+    assert_eq!(restored.state_root, genesis.state_root);
+    assert_eq!(restored.accounts, 1);
 }

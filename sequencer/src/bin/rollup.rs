@@ -1,5 +1,6 @@
 //! `rollup`: the wallet CLI: key files, signed transfers and a deployment's genesis (see
-//! `sequencer::wallet`, which does the work), and `restore`, the state rebuilt from L1
+//! `sequencer::wallet`, which does the work), `deploy`, the L1 contracts
+//! (`sequencer::settlement::deploy`), and `restore`, the state rebuilt from L1
 //! (`sequencer::restore`).
 
 use std::path::PathBuf;
@@ -104,6 +105,28 @@ enum Command {
         #[arg(long, value_name = "ADDRESS")]
         rollup: alloy::primitives::Address,
     },
+    /// Deploys the L1 contracts (gate evaluator, verifier, Rollup) for a genesis file, the
+    /// key's address as owner and operator, and prints their addresses and the gas used
+    /// as one line of JSON.
+    Deploy {
+        /// The L1 node's JSON-RPC URL.
+        #[arg(long, value_name = "URL")]
+        l1: String,
+        /// The genesis.json whose root and accounts the Rollup starts from.
+        #[arg(long, value_name = "FILE")]
+        genesis: PathBuf,
+        /// The operator's private key (hex); prefer the environment to the command line.
+        #[arg(
+            long,
+            env = "ROLLUP_DEPLOY_KEY",
+            hide_env_values = true,
+            value_name = "HEX"
+        )]
+        key: alloy::signers::local::PrivateKeySigner,
+        /// forge's build output.
+        #[arg(long, value_name = "DIR", default_value = "contracts/out")]
+        artifacts: PathBuf,
+    },
     /// Creates a deployment: N funded key files and the genesis.json that funds them.
     Genesis {
         /// How many accounts to create.
@@ -196,6 +219,20 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("restoring the state from L1")?;
             println!("{}", serde_json::to_string(&restored)?);
+        }
+        Command::Deploy {
+            l1,
+            genesis,
+            key,
+            artifacts,
+        } => {
+            let genesis = rollup_core::genesis::Genesis::from_json_file(&genesis)
+                .with_context(|| format!("reading {}", genesis.display()))?;
+            let deployed =
+                sequencer::settlement::deploy::deploy_contracts(&l1, &key, &genesis, &artifacts)
+                    .await
+                    .context("deploying the contracts")?;
+            println!("{}", serde_json::to_string(&deployed)?);
         }
         Command::Genesis {
             accounts,

@@ -15,6 +15,7 @@
 //!   batch rows and final proofs.
 //! - [`proofs`]: the seam between the stored final proof and the verifier's layout.
 //! - [`poster`]: the loop. [`metrics`]: Prometheus.
+//! - [`deploy`]: deploys the contracts from forge's build output (`rollup deploy`).
 //!
 //! ## Why it neither loses nor double-posts a batch
 //!
@@ -41,6 +42,7 @@
 //! can be restarted, or run on another machine, independently.
 
 pub mod contract;
+pub mod deploy;
 pub mod metrics;
 pub mod poster;
 pub mod proofs;
