@@ -40,13 +40,16 @@ rust-test:
 forge-test:
 	cd contracts && ./node_modules/.bin/forge test --offline
 
-## bench: quick core benchmarks, the end-to-end load of the sequencer binary and the
-## Postgres bulk-write comparison, merged into bench/results.json (regenerates RESULTS.md).
+## bench: quick core benchmarks, the end-to-end load of the sequencer binary, the
+## Postgres bulk-write comparison and the circuit sizes and proving times (a 64-transfer
+## batch; `circuit_bench --full` proves the 1,024-transfer one), merged into
+## bench/results.json (regenerates RESULTS.md).
 bench: postgres
 	cargo build --release --locked -p sequencer --bin sequencer
 	cargo run --release --locked -p bench --bin core_bench -- --quick --out bench/results.json
 	cargo run --release --locked -p bench --bin e2e_bench -- --quick --out bench/results.json
 	cargo run --release --locked -p bench --bin pg_bench -- --quick --out bench/results.json
+	cargo run --release --locked -p bench --bin circuit_bench -- --quick --out bench/results.json
 
 ## lint: formatting and clippy, as CI expects them clean.
 lint:

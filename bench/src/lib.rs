@@ -8,9 +8,12 @@
 //! - [`recorder`]: a run's medians with their run counts.
 //! - [`scratch_db`]: databases of a benchmark's own, created and dropped per run.
 //! - [`e2e`]: the end-to-end load's workloads and its readings of the sequencer process.
+//! - [`proving`]: the prover benchmark's signed batch, row census of built circuits,
+//!   readings of this process around each proof, and projections onto a proof plan.
 
 pub mod e2e;
 pub mod markdown;
+pub mod proving;
 pub mod recorder;
 pub mod results;
 pub mod scratch_db;

@@ -174,6 +174,105 @@ pub const PG_BULK: Section = Section {
     machine_note: pg_note,
 };
 
+/// The circuits and the prover of `circuit_bench`: circuit sizes, then one batch proven
+/// node by node, then that batch's totals and their projection onto 1,024 transfers.
+pub const CIRCUITS: Section = Section {
+    heading: "circuit_bench: circuit sizes and proving times",
+    explanation: "Circuits of the devnet's shape (state tree of depth 32, 16 partitions, chain \
+        id 31337, 5 merge levels), plonky2 with `standard_recursion_config` (the wrapper: \
+        Keccak, rate 2^6). A chunk has 16 signature units and 32 leaf-update slots, so a \
+        full chunk proves 16 transfers whether they stay in a partition (debit and credit in \
+        the same chunk) or cross partitions (the debit in the sender's chunk, the credit in \
+        the recipient's: two slots, one signature unit). `rows_per_transfer` = chunk rows \
+        (2^degree) / 16; `gates_per_transfer` = the chunk circuit's rows that are not \
+        padding / 16 (read back from its selector polynomials: every row but `NoopGate`, \
+        constants and the public-input hash included); `rows_per_transfer_batch` and \
+        `_1024` charge every chunk of the proven batch and of a 1,024-transfer batch over all \
+        16 partitions (partly filled last chunks included) to their transfers. `signature_gates`: a builder holding one \
+        `verify_schnorr_circuit` alone (`num_gates()` before `build`); \
+        `keccak_rows_per_permutation`: ten chained Keccak-f[1600] averaged. Proving: a \
+        uniform batch of `prover.batch_transfers` signed transfers (senders and recipients \
+        uniform among funded accounts, 2 per transfer, all in the first \
+        `prover.batch_partitions` partitions: 2 in quick mode, so that 64 transfers fill 6 \
+        chunks and about half cross partitions; all 16 with `--full`, 15/16 crossing) is \
+        proven through its proof plan one proof at a time, each on all of rayon's \
+        `prover.threads` threads, so each kind's time is its own: `*_prove_s` are medians \
+        of wall seconds over the batch's proofs of that kind (`*_prove_cpu_s`: the \
+        process's CPU seconds over the same intervals, every thread), `*_peak_rss_mb` the \
+        largest peak resident memory during one proof of the kind (the circuits' own \
+        `prover.circuits_rss_mb` included; peaks reset before each proof through \
+        `/proc/self/clear_refs`), `prover.peak_rss_mb` the largest of them. Batch \
+        figures: `batch_prove_s` is witness to verified wrapper proof (the sum of the \
+        proofs' wall seconds; witness generation is `witness_s`); `recursion_share` = \
+        wall seconds of merge, range, top and wrapper proofs / all proofs' wall seconds; \
+        `transfers_per_core_second` = transfers / (wall seconds × cores used), the cores \
+        used being measured as CPU seconds / wall seconds (`cores_used`), i.e. transfers \
+        per CPU-second of the prover, which a busy shared machine does not inflate. The \
+        `_1024_est` figures apply the per-kind medians to the node counts of the real \
+        plan of a 1,024-transfer uniform batch (`chunks_1024` chunks); `--full` proves \
+        that batch itself. `circuits_ready_s` is the time to build every circuit, or to load \
+        them from `target/circuit-cache` where an earlier run of the same code stored them. \
+        `load_average` is the machine's 1-minute load at the end of the run. The issue's targets: at most 2,500 rows per transfer, signature and data \
+        commitment included; recursion at most 30% of the proving time of a \
+        1,024-transfer batch.",
+    metrics: &[
+        "circuit.rows_per_transfer",
+        "circuit.gates_per_transfer",
+        "circuit.rows_per_transfer_batch",
+        "circuit.rows_per_transfer_1024",
+        "circuit.chunk_rows",
+        "circuit.chunk_gates",
+        "circuit.signature_gates",
+        "circuit.keccak_rows_per_permutation",
+        "circuit.chunk_degree_bits",
+        "circuit.merge_degree_bits",
+        "circuit.range1_degree_bits",
+        "circuit.range2_degree_bits",
+        "circuit.range3_degree_bits",
+        "circuit.range4_degree_bits",
+        "circuit.top_degree_bits",
+        "circuit.wrapper_degree_bits",
+        "prover.chunk_prove_s",
+        "prover.merge_prove_s",
+        "prover.range_prove_s",
+        "prover.top_prove_s",
+        "prover.wrap_prove_s",
+        "prover.chunk_prove_cpu_s",
+        "prover.merge_prove_cpu_s",
+        "prover.range_prove_cpu_s",
+        "prover.top_prove_cpu_s",
+        "prover.wrap_prove_cpu_s",
+        "prover.batch_transfers",
+        "prover.batch_partitions",
+        "prover.batch_chunks",
+        "prover.witness_s",
+        "prover.batch_prove_s",
+        "prover.batch_prove_cpu_s",
+        "prover.recursion_share",
+        "prover.recursion_cpu_share",
+        "prover.transfers_per_core_second",
+        "prover.transfers_per_second",
+        "prover.cores_used",
+        "prover.chunks_1024",
+        "prover.batch_prove_s_1024_est",
+        "prover.recursion_share_1024_est",
+        "prover.recursion_cpu_share_1024_est",
+        "prover.transfers_per_core_second_1024_est",
+        "prover.peak_rss_mb",
+        "prover.chunk_peak_rss_mb",
+        "prover.merge_peak_rss_mb",
+        "prover.range_peak_rss_mb",
+        "prover.top_peak_rss_mb",
+        "prover.wrap_peak_rss_mb",
+        "prover.circuits_rss_mb",
+        "prover.circuits_ready_s",
+        "prover.threads",
+        "prover.load_average",
+    ],
+    metric_prefixes: &[],
+    machine_note: prover_note,
+};
+
 /// Prefix of the per-reason rejection counts of `e2e_bench`
 /// (`sequencer.e2e_rejected.<reason>[_hot]`); each run replaces all of them, so a reason
 /// seen once does not linger.
@@ -181,7 +280,7 @@ pub const E2E_REJECTED_PREFIX: &str = "sequencer.e2e_rejected.";
 
 /// The sections the page shows before the full table; benchmarks with figures to
 /// explain add theirs here.
-pub const SECTIONS: &[Section] = &[CORE_RATIOS, E2E_LOAD, PG_BULK];
+pub const SECTIONS: &[Section] = &[CORE_RATIOS, E2E_LOAD, PG_BULK, CIRCUITS];
 
 /// The logical CPU count in a [`crate::results::machine_description`] string.
 fn logical_cpus(machine: &str) -> Option<usize> {
@@ -235,6 +334,26 @@ fn pg_note(machine: &str) -> String {
          default settings); absolute rates depend on its disk and `fsync` settings, the \
          ratios much less."
     )
+}
+
+/// What proving times mean on the machine they were measured on.
+fn prover_note(machine: &str) -> String {
+    match logical_cpus(machine) {
+        Some(cpus) if cpus <= 4 => format!(
+            "These figures come from {machine}: a small VM shared with other work (see \
+             `prover.load_average`), whose vCPUs behave like about one core under parallel \
+             load. Wall seconds there include waiting for the CPU; the CPU-second figures \
+             (`*_cpu_s`, `transfers_per_core_second`) do not, but count each busy vCPU as a \
+             core, so where two vCPUs are hyperthreads of one core the throughput per \
+             physical core is up to twice `transfers_per_core_second`. Shares and rows \
+             carry over to a bigger machine; times do not."
+        ),
+        Some(cpus) => format!(
+            "These figures come from {machine} ({cpus} logical CPUs); \
+             `transfers_per_core_second` counts each busy logical CPU as a core."
+        ),
+        None => format!("These figures come from {machine}."),
+    }
 }
 
 /// A figure for a table: thousands separators for large values, three significant
@@ -462,6 +581,29 @@ mod tests {
         assert!(pg.contains("| `postgres.copy_rows_per_s` | 250,000 | – | rows/s |"));
         assert!(pg.contains("| `postgres.copy_vs_insert` | 3.50 | – | ratio |"));
         assert!(!pg.contains("`x` |"));
+    }
+
+    #[test]
+    fn the_circuits_section_lists_its_metrics() {
+        let results = Results::from([
+            (
+                "circuit.rows_per_transfer".into(),
+                metric(2048.0, "rows", SMALL),
+            ),
+            ("prover.chunk_prove_s".into(), metric(6.5, "s", SMALL)),
+            (
+                "prover.chunk_prove_s.runs".into(),
+                metric(9.0, "runs", SMALL),
+            ),
+            ("x".into(), metric(1.0, "us", SMALL)),
+        ]);
+        let page = render(&results, &header());
+        let circuits = page.split("## circuit_bench").nth(1).unwrap();
+        let circuits = circuits.split("## All metrics").next().unwrap();
+        assert!(circuits.contains("| `circuit.rows_per_transfer` | 2,048 | – | rows |"));
+        assert!(circuits.contains("| `prover.chunk_prove_s` | 6.50 | 9 | s |"));
+        assert!(!circuits.contains("`x` |"));
+        assert!(circuits.contains("hyperthreads"));
     }
 
     #[test]
