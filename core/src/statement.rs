@@ -78,12 +78,21 @@ mod tests {
         assert_eq!(&preimage[..32], &[0u8; 32]);
         assert_eq!(
             &preimage[32..40],
-            &statement.new_root.elements()[0].to_canonical_u64().to_be_bytes()
+            &statement.new_root.elements()[0]
+                .to_canonical_u64()
+                .to_be_bytes()
         );
         assert_eq!(&preimage[64..96], &[0xab; 32]);
         assert_eq!(&preimage[96..], &[1, 2, 3, 4, 5, 6, 7, 8]);
         let words = statement.public_inputs();
         assert_eq!(words[0].to_be_bytes(), statement.hash()[..4]);
-        assert_ne!(statement.hash(), BatchStatement { fees: 0, ..statement }.hash());
+        assert_ne!(
+            statement.hash(),
+            BatchStatement {
+                fees: 0,
+                ..statement
+            }
+            .hash()
+        );
     }
 }
