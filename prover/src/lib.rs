@@ -14,8 +14,8 @@
 
 pub mod circuits;
 pub mod error;
-pub mod solidity;
 pub mod queue;
 pub mod service;
+pub mod solidity;
 
 pub use error::{Error, Result};

@@ -252,11 +252,12 @@ async fn two_workers_prove_a_batch_while_a_third_is_killed_mid_job() {
     let top = ProofWithPublicInputs::from_bytes(top_bytes, &circuits.top.data.common)
         .expect("a top proof");
     circuits.top.data.verify(top.clone()).unwrap();
-    let stored = sqlx::query("SELECT old_root, new_root, data, fees FROM batches WHERE number = $1")
-        .bind(batch)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stored =
+        sqlx::query("SELECT old_root, new_root, data, fees FROM batches WHERE number = $1")
+            .bind(batch)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     let statement = BatchStatement {
         old_root: Digest::from_bytes(&stored.get::<Vec<u8>, _>("old_root")).unwrap(),
         new_root: Digest::from_bytes(&stored.get::<Vec<u8>, _>("new_root")).unwrap(),

@@ -9,8 +9,8 @@ use crate::{
         tree::{CircuitSet, NodeInput, NodeProof},
         Proof,
     },
-    solidity::encode_proof,
     queue::{worker::JobExecutor, ClaimedJob},
+    solidity::encode_proof,
     Error, Result,
 };
 

@@ -36,7 +36,12 @@ pub struct MergeCircuit {
     has_right: BoolTarget,
 }
 
-crate::circuits::serialization::persist_struct!(MergeCircuit { data, left, right, has_right });
+crate::circuits::serialization::persist_struct!(MergeCircuit {
+    data,
+    left,
+    right,
+    has_right
+});
 
 impl MergeCircuit {
     /// Builds the merge of two proofs of the circuit with `inner_common` and

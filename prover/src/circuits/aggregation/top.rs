@@ -37,7 +37,11 @@ pub struct TopCircuit {
     chains: Vec<Vec<HashOutTarget>>,
 }
 
-crate::circuits::serialization::persist_struct!(TopCircuit { data, inner, chains });
+crate::circuits::serialization::persist_struct!(TopCircuit {
+    data,
+    inner,
+    chains
+});
 
 /// The 8 big-endian bytes of a canonical field element, as bit groups.
 fn element_be_bytes(builder: &mut CircuitBuilder<F, D>, x: Target) -> Vec<ByteTarget> {

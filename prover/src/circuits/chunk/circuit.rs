@@ -131,7 +131,11 @@ pub struct ChunkCircuit {
     targets: ChunkTargets,
 }
 
-crate::circuits::serialization::persist_struct!(ChunkCircuit { data, params, targets });
+crate::circuits::serialization::persist_struct!(ChunkCircuit {
+    data,
+    params,
+    targets
+});
 
 /// The fields of a unit that a slot reads, in the order of [`unit_fields`].
 struct UnitFields {
