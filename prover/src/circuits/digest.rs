@@ -2,7 +2,10 @@
 
 use plonky2::{
     hash::{hash_types::HashOutTarget, poseidon::PoseidonHash},
-    iop::{target::Target, witness::WitnessWrite},
+    iop::{
+        target::{BoolTarget, Target},
+        witness::WitnessWrite,
+    },
     plonk::circuit_builder::CircuitBuilder,
 };
 use rollup_core::hash::Digest;
@@ -27,6 +30,19 @@ pub fn hash_two_circuit(
     right: DigestTarget,
 ) -> DigestTarget {
     hash_elements_circuit(builder, &[left.elements, right.elements].concat())
+}
+
+/// `a` if `condition`, else `b`, element by element (a root or chain that a step may or may
+/// not change).
+pub fn select_hash_circuit(
+    builder: &mut CircuitBuilder<F, D>,
+    condition: BoolTarget,
+    a: DigestTarget,
+    b: DigestTarget,
+) -> DigestTarget {
+    HashOutTarget {
+        elements: std::array::from_fn(|i| builder.select(condition, a.elements[i], b.elements[i])),
+    }
 }
 
 /// Fills a digest target with a native digest.

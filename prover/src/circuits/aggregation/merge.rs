@@ -13,12 +13,13 @@ use plonky2::{
 };
 
 use super::{
-    conditional_assert_eq_hash, conditional_assert_eq_words, inner_statement, select_hash,
-    select_words, Proof, Shape,
+    conditional_assert_eq_hash, conditional_assert_eq_words, inner_statement, select_words, Proof,
+    Shape,
 };
 use crate::{
     circuits::{
         chunk::StatementTarget,
+        digest::select_hash_circuit,
         uint::{add_u64_circuit, conditional_assert_eq, mask_u64},
         C, D, F,
     },
@@ -103,9 +104,14 @@ fn merge_statements(
     StatementTarget {
         partition: left.partition,
         old_root: left.old_root,
-        new_root: select_hash(builder, has_right, right.new_root, left.new_root),
+        new_root: select_hash_circuit(builder, has_right, right.new_root, left.new_root),
         chains_before: left.chains_before,
-        chains_after: select_hash(builder, has_right, right.chains_after, left.chains_after),
+        chains_after: select_hash_circuit(
+            builder,
+            has_right,
+            right.chains_after,
+            left.chains_after,
+        ),
         data_before: left.data_before,
         data_after: select_words(builder, has_right, &right.data_after, &left.data_after),
         fees: add_u64_circuit(builder, left.fees, right_fees),

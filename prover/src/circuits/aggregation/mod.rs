@@ -55,18 +55,6 @@ pub(crate) fn conditional_assert_eq_words(
     }
 }
 
-/// `a` if `condition`, else `b`, element-wise.
-pub(crate) fn select_hash(
-    builder: &mut CircuitBuilder<F, D>,
-    condition: BoolTarget,
-    a: HashOutTarget,
-    b: HashOutTarget,
-) -> HashOutTarget {
-    HashOutTarget {
-        elements: std::array::from_fn(|i| builder.select(condition, a.elements[i], b.elements[i])),
-    }
-}
-
 /// `a` if `condition`, else `b`, word-wise.
 pub(crate) fn select_words(
     builder: &mut CircuitBuilder<F, D>,

@@ -19,13 +19,13 @@ use plonky2::{
 use rollup_core::hash::{hash_two, Digest};
 
 use super::{
-    conditional_assert_eq_hash, conditional_assert_eq_words, inner_statement, select_hash,
-    select_words, Proof, Shape,
+    conditional_assert_eq_hash, conditional_assert_eq_words, inner_statement, select_words, Proof,
+    Shape,
 };
 use crate::{
     circuits::{
         chunk::{chains_commitment, StatementTarget},
-        digest::{hash_two_circuit, set_digest_target},
+        digest::{hash_two_circuit, select_hash_circuit, set_digest_target},
         uint::{add_u64_circuit, mask_u64},
         C, D, F,
     },
@@ -254,12 +254,14 @@ fn combine(
         (rt, right.old_root, 1),
         (rt, right.new_root, 1),
     ]
-    .map(|(touched, root, child)| select_hash(builder, touched, root, children[child].root));
+    .map(|(touched, root, child)| {
+        select_hash_circuit(builder, touched, root, children[child].root)
+    });
     let old_root = hash_two_circuit(builder, left_old, right_old);
     let new_root = hash_two_circuit(builder, left_new, right_new);
 
-    let left_chains = select_hash(builder, lt, left.chains_after, below);
-    let right_chains = select_hash(builder, rt, right.chains_after, below);
+    let left_chains = select_hash_circuit(builder, lt, left.chains_after, below);
+    let right_chains = select_hash_circuit(builder, rt, right.chains_after, below);
     let chains_after = hash_two_circuit(builder, left_chains, right_chains);
 
     // The data chain runs left to right through the proven children.

@@ -27,7 +27,7 @@ use super::{
 use crate::{
     circuits::{
         curve::canonical_bits_64,
-        digest::{hash_elements_circuit, set_digest_target},
+        digest::{hash_elements_circuit, select_hash_circuit, set_digest_target},
         float::{packed_float_circuit, set_packed_float_target, PackedFloatTarget},
         gfp5::{set_gfp5_target, Gfp5Target},
         schnorr::{
@@ -205,17 +205,6 @@ fn tag_byte(builder: &mut CircuitBuilder<F, D>, active: BoolTarget) -> ByteTarge
     let mut byte = [zero; 8];
     byte[0] = active;
     byte
-}
-
-fn select_hash(
-    builder: &mut CircuitBuilder<F, D>,
-    condition: BoolTarget,
-    a: HashOutTarget,
-    b: HashOutTarget,
-) -> HashOutTarget {
-    HashOutTarget {
-        elements: std::array::from_fn(|i| builder.select(condition, a.elements[i], b.elements[i])),
-    }
 }
 
 impl ChunkCircuit {
@@ -546,7 +535,7 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
         let new_leaf = leaf_circuit(builder, slot.key, balance, nonce);
         let new_root = merkle_root_circuit(builder, new_leaf, &local_index_bits, &slot.siblings);
         let is_active = BoolTarget::new_unsafe(active);
-        root = select_hash(builder, is_active, new_root, root);
+        root = select_hash_circuit(builder, is_active, new_root, root);
 
         // A cross-partition half extends the chain to (debit) or from (credit) its
         // counterpart: "credit amount to key at index".
@@ -569,7 +558,7 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
             let position = builder.constant(F::from_canonical_usize(j));
             let here = builder.is_equal(chain_index, position);
             let hit = builder.mul(here.target, cross);
-            *chain = select_hash(builder, BoolTarget::new_unsafe(hit), chain_out, *chain);
+            *chain = select_hash_circuit(builder, BoolTarget::new_unsafe(hit), chain_out, *chain);
         }
         slots.push(slot);
     }
