@@ -226,11 +226,18 @@ fn data_that_could_not_be_proven_is_refused() {
     let config = TreeConfig::new(8, 2).unwrap();
     let mut replayer = Replayer::genesis(config, &genesis).unwrap();
     let key = SecretKey::random().public_key();
-    let wrong_partition = (rollup_core::account::partition_of_key(&key, &config) as u64 + 1) % 4;
+    let wrong_partition = (rollup_core::account::partition_of_key(&key, &config) + 1) % 4;
+    // The next free index of that partition (genesis accounts may already hold its first).
+    let taken_there = genesis
+        .iter()
+        .filter(|a| {
+            rollup_core::account::partition_of_key(&a.public_key, &config) == wrong_partition
+        })
+        .count() as u64;
     let misplaced = batch(
         vec![],
         vec![NewAccountRecord {
-            index: config.global_index(wrong_partition as usize, 0) as u32,
+            index: config.global_index(wrong_partition, taken_there) as u32,
             public_key: key,
         }],
     );
