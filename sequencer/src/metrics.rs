@@ -104,23 +104,34 @@ impl Metrics {
             Box::new(metrics.journal_seconds.clone()),
             Box::new(metrics.batch_size.clone()),
         ];
-        for collector in collectors {
-            metrics
-                .registry
-                .register(collector)
-                .expect("unique metric names");
-        }
+        register_all(&metrics.registry, collectors);
         metrics
     }
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
-        let mut buffer = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut buffer)
-            .expect("text encoding");
-        String::from_utf8(buffer).expect("prometheus text is UTF-8")
+        render_registry(&self.registry)
     }
+}
+
+/// Registers every collector of a service's metrics (names are fixed in code, so a clash
+/// is a programming error).
+pub(crate) fn register_all(
+    registry: &Registry,
+    collectors: impl IntoIterator<Item = Box<dyn prometheus::core::Collector>>,
+) {
+    for collector in collectors {
+        registry.register(collector).expect("unique metric names");
+    }
+}
+
+/// The Prometheus text exposition of a registry.
+pub(crate) fn render_registry(registry: &Registry) -> String {
+    let mut buffer = Vec::new();
+    TextEncoder::new()
+        .encode(&registry.gather(), &mut buffer)
+        .expect("text encoding");
+    String::from_utf8(buffer).expect("prometheus text is UTF-8")
 }
 
 impl Default for Metrics {

@@ -1,10 +1,7 @@
 //! The settlement module's Prometheus metrics (prefix `settlement_`), served by the
 //! `settlement` binary at `GET /metrics`.
 
-use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
-};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 /// Every metric of the module, in a registry of its own.
 #[derive(Clone)]
@@ -90,22 +87,13 @@ impl SettlementMetrics {
             Box::new(metrics.transactions_dropped.clone()),
             Box::new(metrics.confirmation_seconds.clone()),
         ];
-        for collector in collectors {
-            metrics
-                .registry
-                .register(collector)
-                .expect("unique metric names");
-        }
+        crate::metrics::register_all(&metrics.registry, collectors);
         metrics
     }
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        let mut buffer = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut buffer)
-            .expect("text encoding");
-        String::from_utf8(buffer).expect("prometheus text is UTF-8")
+        crate::metrics::render_registry(&self.registry)
     }
 }
 
