@@ -180,12 +180,12 @@ pub const CIRCUITS: Section = Section {
     heading: "circuit_bench: circuit sizes and proving times",
     explanation: "Circuits of the devnet's shape (state tree of depth 32, 16 partitions, chain \
         id 31337, 5 merge levels), plonky2 with `standard_recursion_config` (the wrapper: \
-        Keccak, rate 2^6). A chunk has 16 signature units and 32 leaf-update slots, so a \
-        full chunk proves 16 transfers whether they stay in a partition (debit and credit in \
+        Keccak, rate 2^6). A chunk has 32 signature units and 64 leaf-update slots, so a \
+        full chunk proves 32 transfers whether they stay in a partition (debit and credit in \
         the same chunk) or cross partitions (the debit in the sender's chunk, the credit in \
         the recipient's: two slots, one signature unit). `rows_per_transfer` = chunk rows \
-        (2^degree) / 16; `gates_per_transfer` = the chunk circuit's rows that are not \
-        padding / 16 (read back from its selector polynomials: every row but `NoopGate`, \
+        (2^degree) / 32; `gates_per_transfer` = the chunk circuit's rows that are not \
+        padding / 32 (read back from its selector polynomials: every row but `NoopGate`, \
         constants and the public-input hash included); `rows_per_transfer_batch` and \
         `_1024` charge every chunk of the proven batch and of a 1,024-transfer batch over all \
         16 partitions (partly filled last chunks included) to their transfers. `signature_gates`: a builder holding one \
@@ -193,7 +193,7 @@ pub const CIRCUITS: Section = Section {
         `keccak_rows_per_permutation`: ten chained Keccak-f[1600] averaged. Proving: a \
         uniform batch of `prover.batch_transfers` signed transfers (senders and recipients \
         uniform among funded accounts, 2 per transfer, all in the first \
-        `prover.batch_partitions` partitions: 2 in quick mode, so that 64 transfers fill 6 \
+        `prover.batch_partitions` partitions: 2 in quick mode, so that 160 transfers fill 6 \
         chunks and about half cross partitions; all 16 with `--full`, 15/16 crossing) is \
         proven through its proof plan one proof at a time, each on all of rayon's \
         `prover.threads` threads, so each kind's time is its own: `*_prove_s` are medians \

@@ -30,9 +30,9 @@ import {IBatchVerifier} from "./IBatchVerifier.sol";
 contract Rollup {
     /// @notice The only calldata layout this contract accepts (`rollup_core::batch_data`).
     uint8 public constant BATCH_DATA_VERSION = 2;
-    /// @notice Bytes of one chunk of batch data: 16 transfer records of 16 bytes and 2
+    /// @notice Bytes of one chunk of batch data: 32 transfer records of 16 bytes and 4
     ///         new-account records of 48 bytes (`CHUNK_DATA_BYTES`).
-    uint256 public constant CHUNK_BYTES = 352;
+    uint256 public constant CHUNK_BYTES = 704;
     /// @notice Bytes of one genesis account in the `Genesis` event: the 40-byte public key,
     ///         then the balance as a big-endian u64.
     uint256 public constant GENESIS_ACCOUNT_BYTES = 48;
@@ -193,15 +193,15 @@ contract Rollup {
         uint8 version = uint8(data[0]);
         if (version != BATCH_DATA_VERSION) revert UnsupportedDataVersion(version);
         assembly ("memory-safe") {
-            // Scratch past the free memory pointer, never allocated: link (32) || chunk (352),
-            // one keccak over 384 bytes per chunk, straight from calldata.
+            // Scratch past the free memory pointer, never allocated: link (32) || chunk (704),
+            // one keccak over 736 bytes per chunk, straight from calldata.
             let buffer := mload(0x40)
             let chunk := add(buffer, 32)
             let end := add(data.offset, length)
             for { let at := add(data.offset, 1) } lt(at, end) { at := add(at, CHUNK_BYTES) } {
                 mstore(buffer, link)
                 calldatacopy(chunk, at, CHUNK_BYTES)
-                link := keccak256(buffer, 384)
+                link := keccak256(buffer, add(32, CHUNK_BYTES))
             }
         }
     }

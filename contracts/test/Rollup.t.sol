@@ -7,6 +7,9 @@ import {Plonky2Verifier, IWrapperGateEvaluator} from "../src/verifier/Plonky2Ver
 import {WrapperGateEvaluator} from "../src/verifier/WrapperGateEvaluator.sol";
 import {TestBase} from "./utils/Cheats.sol";
 
+// Bytes of one chunk of batch data (`Rollup.CHUNK_BYTES`, `CHUNK_DATA_BYTES` in Rust).
+uint256 constant CHUNK = 704;
+
 /// @notice TEST DOUBLE of the wrapper-proof verifier, for the Rollup's bookkeeping tests only
 ///         (the real verifier is tested against real proofs in its own tests). It models the
 ///         one property the Rollup relies on, that a proof is bound to its public inputs: a
@@ -69,7 +72,7 @@ contract RollupTest is TestBase {
     /// @dev Batch data of `chunks` chunks whose bytes depend on `seed` (L1 does not read
     ///      the records, so any bytes do).
     function batchData(uint256 chunks, uint256 seed) internal pure returns (bytes memory data) {
-        uint256 length = 1 + chunks * 352;
+        uint256 length = 1 + chunks * CHUNK;
         // Whole words of pseudo-random bytes, then the length and the version byte set.
         data = new bytes(length + 31);
         for (uint256 i = 1; i < length; i += 32) {
@@ -86,9 +89,9 @@ contract RollupTest is TestBase {
 
     /// @dev The data chain in plain Solidity, independent of the contract's assembly.
     function referenceCommitment(bytes memory data) internal pure returns (bytes32 link) {
-        for (uint256 at = 1; at < data.length; at += 352) {
-            bytes memory chunk = new bytes(352);
-            for (uint256 j = 0; j < 352; ++j) {
+        for (uint256 at = 1; at < data.length; at += CHUNK) {
+            bytes memory chunk = new bytes(CHUNK);
+            for (uint256 j = 0; j < CHUNK; ++j) {
                 chunk[j] = data[at + j];
             }
             link = keccak256(abi.encodePacked(link, chunk));
@@ -163,20 +166,20 @@ contract RollupTest is TestBase {
         bytes memory data = abi.encodePacked(
             hex"02",
             hex"0100000001000000020000007d000140",
-            new bytes(240),
+            new bytes(496),
             hex"0100000002000000",
             hex"11111111111111111111111111111111111111111111111111111111111111111111111111111111",
-            new bytes(48)
+            new bytes(144)
         );
-        assertEq(data.length, 353, "one chunk");
+        assertEq(data.length, 1 + CHUNK, "one chunk");
         bytes32 commitment = rollup.dataCommitment(data);
-        assertEq(uint256(commitment), 0x9d9b8c0479285e4b190bf8051d510f51f44cac0c18a6f5c020ff70d5c98e10d1, "commitment");
+        assertEq(uint256(commitment), 0xfff360a5ebc22b18f1286babe454e94b5bbe332eac1af620e371e8b02a041459, "commitment");
         bytes32 statement = rollup.statementHash(GENESIS_ROOT, ROOT_1, commitment, 10);
-        assertEq(uint256(statement), 0xc08a512a84534996eaa1ddbea8111821d5db837eb65af65974ee0cd40fb6ec30, "statement");
+        assertEq(uint256(statement), 0xdc51b3b9ac23e3617f220dc7a4d6be21655342614c9d8cb43659cd44e09024ca, "statement");
         uint256[] memory words = rollup.publicInputs(statement);
         assertEq(words.length, 8, "8 words");
-        assertEq(words[0], 0xc08a512a, "first word");
-        assertEq(words[7], 0x0fb6ec30, "last word");
+        assertEq(words[0], 0xdc51b3b9, "first word");
+        assertEq(words[7], 0xe09024ca, "last word");
     }
 
     function testFuzz_commitment_matches_reference(uint8 chunks, uint256 seed) public view {
@@ -186,7 +189,7 @@ contract RollupTest is TestBase {
 
     function test_malformed_data_is_rejected() public {
         bytes memory proof = new bytes(32);
-        uint256[6] memory badLengths = [uint256(0), 1, 352, 354, 1 + 352 + 351, 1 + 2 * 352 + 1];
+        uint256[6] memory badLengths = [uint256(0), 1, CHUNK, CHUNK + 2, 1 + CHUNK + CHUNK - 1, 1 + 2 * CHUNK + 1];
         for (uint256 i = 0; i < badLengths.length; ++i) {
             bytes memory data = new bytes(badLengths[i]);
             if (data.length > 0) data[0] = 0x02;
@@ -248,7 +251,7 @@ contract RollupTest is TestBase {
         bytes memory data = batchData(3, 7);
         bytes memory proof = proofFor(GENESIS_ROOT, data, ROOT_1, 10);
         // One flipped bit anywhere in any chunk changes the data chain, hence the statement.
-        uint256[3] memory positions = [uint256(1), 352 + 100, data.length - 1];
+        uint256[3] memory positions = [uint256(1), CHUNK + 100, data.length - 1];
         for (uint256 i = 0; i < positions.length; ++i) {
             bytes memory tampered = bytes.concat(data);
             tampered[positions[i]] = tampered[positions[i]] ^ 0x01;
@@ -379,7 +382,7 @@ contract RollupRealVerifierTest is TestBase {
 
     function test_a_real_proof_of_another_statement_is_rejected() public {
         bytes memory proof = files.readFileBinary("test/data/verifier/wrapper_proof.bin");
-        bytes memory data = new bytes(1 + 352);
+        bytes memory data = new bytes(1 + CHUNK);
         data[0] = 0x02;
         vm.prank(OPERATOR);
         vm.expectRevert();

@@ -71,9 +71,9 @@ use crate::{
 /// can be told apart on L1.
 pub const BATCH_DATA_VERSION: u8 = 2;
 /// Transfer records in a chunk: the chunk circuit's transfer capacity.
-pub const CHUNK_TRANSFERS: usize = 16;
+pub const CHUNK_TRANSFERS: usize = 32;
 /// New-account records in a chunk: the chunk circuit's account-creation capacity.
-pub const CHUNK_NEW_ACCOUNTS: usize = 2;
+pub const CHUNK_NEW_ACCOUNTS: usize = 4;
 /// Bytes of one transfer record: tag (1) + from (4) + to (4) + packed amount (5) + packed
 /// fee (2).
 pub const TRANSFER_RECORD_BYTES: usize = 16;

@@ -42,7 +42,9 @@ use plonky2::{
 use prover::circuits::{
     aggregation::{
         top::statement_words,
-        tree::{batch_statement, CircuitSet, NodeProof, ProofPlan, DEFAULT_MERGE_LEVELS},
+        tree::{
+            batch_statement, CircuitSet, NodeProof, PlanNode, ProofPlan, DEFAULT_MERGE_LEVELS,
+        },
         Proof,
     },
     chunk::{BatchWitness, ChunkParams, CHUNK_TRANSFERS},
@@ -96,7 +98,7 @@ const TARGET_TRANSFERS: usize = 1024;
 /// The quick mode's batch: uniform among the accounts of two adjacent partitions, enough
 /// transfers for three chunks in each, so every kind of proof runs (merges of two chunks,
 /// lifts of one, a second merge level, all four range levels) in 18 proofs.
-const QUICK_TRANSFERS: usize = 64;
+const QUICK_TRANSFERS: usize = 160;
 const QUICK_PARTITIONS: usize = 2;
 /// Funded accounts per transfer of the batch (at least [`MIN_ACCOUNTS`]).
 const ACCOUNTS_PER_TRANSFER: usize = 2;
@@ -187,11 +189,18 @@ impl PlannedBatch {
 
     fn describe(&self) -> String {
         let counts = self.counts();
-        KINDS
+        let lifts = self
+            .plan
+            .nodes
+            .iter()
+            .filter(|node| matches!(node, PlanNode::Merge { right: None, .. }))
+            .count();
+        let kinds = KINDS
             .iter()
             .map(|kind| format!("{} {kind}", counts[kind]))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", ");
+        format!("{kinds}; {lifts} of the merges lift one proof")
     }
 }
 

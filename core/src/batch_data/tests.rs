@@ -104,8 +104,8 @@ fn account_at(chunk: usize, record: usize) -> usize {
 }
 
 /// A small valid batch and its encoding, for the malformed-data tests: chunk 0 has three
-/// transfers and two new accounts (full), chunk 1 sixteen transfers (full) and one new
-/// account, chunk 2 nothing (a partition touched only by receives).
+/// transfers and two new accounts, chunk 1 a full chunk of transfers and one new account,
+/// chunk 2 nothing (a partition touched only by receives).
 fn sample() -> (BatchData, Vec<u8>) {
     let pool = keys(3, 7);
     let mut rng = StdRng::seed_from_u64(1);
@@ -197,14 +197,14 @@ fn formats_and_layout_have_the_documented_widths() {
     assert_eq!(POW10[19], 10_000_000_000_000_000_000);
     assert_eq!(MODULUS, P);
     assert_eq!(BATCH_DATA_VERSION, 2);
-    assert_eq!((CHUNK_TRANSFERS, CHUNK_NEW_ACCOUNTS), (16, 2));
+    assert_eq!((CHUNK_TRANSFERS, CHUNK_NEW_ACCOUNTS), (32, 4));
     assert_eq!(
         TRANSFER_RECORD_BYTES,
         1 + 4 + 4 + PACKED_AMOUNT_BYTES + PACKED_FEE_BYTES
     );
     assert_eq!(NEW_ACCOUNT_RECORD_BYTES, 1 + 4 + 3 + PUBLIC_KEY_BYTES);
-    assert_eq!(CHUNK_DATA_BYTES, 352);
-    assert_eq!(BatchData::encoded_len(3), 1 + 3 * 352);
+    assert_eq!(CHUNK_DATA_BYTES, 704);
+    assert_eq!(BatchData::encoded_len(3), 1 + 3 * 704);
 }
 
 #[test]
@@ -453,11 +453,11 @@ fn batch_layout_is_pinned() {
     // Tag, from, to; 1000000 << 5 = 0x01e84800; (2047 << 5) | 1 = 0xffe1.
     expected.extend_from_slice(&[1, 0, 0, 0, 1, 2, 3, 4, 5]);
     expected.extend_from_slice(&[0x00, 0x01, 0xe8, 0x48, 0x00, 0xff, 0xe1]);
-    expected.extend_from_slice(&[0; 15 * 16]);
+    expected.extend_from_slice(&[0; 31 * 16]);
     expected.extend_from_slice(&[1, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0]);
     expected.extend_from_slice(&key.to_bytes());
-    expected.extend_from_slice(&[0; 48]);
-    assert_eq!(expected.len(), 1 + 352);
+    expected.extend_from_slice(&[0; 3 * 48]);
+    assert_eq!(expected.len(), 1 + 704);
     assert_eq!(batch.encode().unwrap(), expected);
     assert_eq!(BatchData::decode(&expected), Ok(batch.clone()));
     assert_eq!(batch.chunks[0].encode().unwrap().as_slice(), &expected[1..]);
@@ -466,7 +466,7 @@ fn batch_layout_is_pinned() {
     let empty = BatchData {
         chunks: vec![ChunkData::default()],
     };
-    let mut expected = vec![0u8; 353];
+    let mut expected = vec![0u8; 1 + 704];
     expected[0] = 2;
     assert_eq!(empty.encode().unwrap(), expected);
     assert_eq!(BatchData::decode(&expected), Ok(empty));
@@ -507,7 +507,7 @@ fn random_batches_round_trip_with_the_exact_length() {
     for chunks in [1, 2, 3, 10, 100] {
         let batch = random_batch(&mut rng, &pool, chunks);
         let bytes = batch.encode().unwrap();
-        assert_eq!(bytes.len(), 1 + 352 * chunks);
+        assert_eq!(bytes.len(), 1 + 704 * chunks);
         assert_eq!(bytes.len(), BatchData::encoded_len(chunks));
         assert_eq!(BatchData::decode(&bytes).unwrap(), batch);
         let encoded = batch.encode_chunks().unwrap();
@@ -519,11 +519,13 @@ fn random_batches_round_trip_with_the_exact_length() {
 
 #[test]
 fn a_full_chunk_posts_sixteen_bytes_a_transfer() {
-    let pool = keys(2, 9);
+    let pool = keys(CHUNK_NEW_ACCOUNTS, 9);
     let mut rng = StdRng::seed_from_u64(8);
     let chunk = ChunkData {
-        transfers: (0..16).map(|_| random_transfer(&mut rng)).collect(),
-        new_accounts: (0..2)
+        transfers: (0..CHUNK_TRANSFERS)
+            .map(|_| random_transfer(&mut rng))
+            .collect(),
+        new_accounts: (0..CHUNK_NEW_ACCOUNTS as u32)
             .map(|i| NewAccountRecord {
                 index: i,
                 public_key: pool[i as usize],
@@ -533,11 +535,19 @@ fn a_full_chunk_posts_sixteen_bytes_a_transfer() {
     let bytes = chunk.encode().unwrap();
     // No empty record: every transfer record is tagged, every byte after the transfers
     // belongs to a key record.
-    for (i, record) in bytes[..256].chunks(16).enumerate() {
+    let transfers_end = TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS;
+    for (i, record) in bytes[..transfers_end]
+        .chunks(TRANSFER_RECORD_BYTES)
+        .enumerate()
+    {
         assert_eq!(record, chunk.transfers[i].encode().unwrap());
     }
-    assert_eq!(bytes[256..304], chunk.new_accounts[0].encode());
-    assert_eq!(bytes[304..], chunk.new_accounts[1].encode());
+    for (i, record) in bytes[transfers_end..]
+        .chunks(NEW_ACCOUNT_RECORD_BYTES)
+        .enumerate()
+    {
+        assert_eq!(record, chunk.new_accounts[i].encode());
+    }
     assert_eq!(ChunkData::decode(&bytes), Ok(chunk));
 }
 
@@ -549,8 +559,8 @@ fn over_capacity_is_refused_on_encode() {
     more.chunks[1].transfers.push(extra);
     let over = || Error::ChunkOverCapacity {
         what: "transfers",
-        count: 17,
-        capacity: 16,
+        count: CHUNK_TRANSFERS + 1,
+        capacity: CHUNK_TRANSFERS,
     };
     assert_eq!(more.chunks[1].encode(), Err(over()));
     assert_eq!(more.encode(), Err(in_chunk(1, over())));
@@ -558,15 +568,17 @@ fn over_capacity_is_refused_on_encode() {
 
     let mut more = batch.clone();
     let extra = more.chunks[0].new_accounts[0];
-    more.chunks[0].new_accounts.push(extra);
+    while more.chunks[0].new_accounts.len() <= CHUNK_NEW_ACCOUNTS {
+        more.chunks[0].new_accounts.push(extra);
+    }
     assert_eq!(
         more.encode(),
         Err(in_chunk(
             0,
             Error::ChunkOverCapacity {
                 what: "new accounts",
-                count: 3,
-                capacity: 2,
+                count: CHUNK_NEW_ACCOUNTS + 1,
+                capacity: CHUNK_NEW_ACCOUNTS,
             }
         ))
     );
@@ -918,7 +930,7 @@ fn keccak_is_ethereums() {
 fn commitment_is_the_keccak_chain_over_the_chunks() {
     // Computed with an independent Keccak-256 (a from-scratch Python Keccak-f[1600],
     // checked against the vectors above): d1 = keccak256(0^32 || chunk0), d2 =
-    // keccak256(d1 || 0^352), chunk0 holding the pinned transfer record alone.
+    // keccak256(d1 || 0^704), chunk0 holding the pinned transfer record alone.
     let record = TransferRecord {
         from: 1,
         to: 0x0203_0405,
@@ -938,16 +950,16 @@ fn commitment_is_the_keccak_chain_over_the_chunks() {
     let d1 = data_chain_step(&[0; 32], &chunks[0]);
     assert_eq!(
         encode_hex(&d1),
-        "0xdc2ef58db8e84b54496d94ee388100ca2e922c0cb1373faf64c1df0fca7d702b"
+        "0x11c8223ad50f39b72f8a2f8d08e09080c8201891357006f945ab35e9b2b22db8"
     );
     let d2 = data_chain_step(&d1, &chunks[1]);
     assert_eq!(
         encode_hex(&d2),
-        "0xcb8eccf66c7026c25a9a169f2abff951c4596888326345ead0394d157089fffa"
+        "0xf210bec296f6f9ff63102a80ab1d48aac1f14ef803d4c8141c514d46648ec771"
     );
     assert_eq!(
         encode_hex(&data_chain_step(&[0; 32], &[0; CHUNK_DATA_BYTES])),
-        "0xda7737f3b36536f500837d68a7d0978c6bdabba88c97b638973aeef59d885e56"
+        "0x2dc385777a0d4b21e52cdc3f9b392b29408f1e30cf01e6f83b90cc4be03a16e6"
     );
     assert_eq!(batch.commitment(), Ok(DataCommitment(d2)));
     assert_eq!(

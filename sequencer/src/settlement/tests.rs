@@ -22,14 +22,14 @@ use crate::Error;
 fn the_contracts_known_answer_holds_in_rust() {
     let mut chunk = [0u8; CHUNK_DATA_BYTES];
     chunk[..16].copy_from_slice(&hex::decode("0100000001000000020000007d000140").unwrap());
-    chunk[256..264].copy_from_slice(&hex::decode("0100000002000000").unwrap());
-    chunk[264..304].fill(0x11);
+    chunk[512..520].copy_from_slice(&hex::decode("0100000002000000").unwrap());
+    chunk[520..560].fill(0x11);
     let mut data = vec![2u8];
     data.extend_from_slice(&chunk);
     let commitment = DataCommitment::of_calldata(&data).unwrap();
     assert_eq!(
         commitment.to_string(),
-        "0x9d9b8c0479285e4b190bf8051d510f51f44cac0c18a6f5c020ff70d5c98e10d1"
+        "0xfff360a5ebc22b18f1286babe454e94b5bbe332eac1af620e371e8b02a041459"
     );
     let root = |hex_root: &str| root_from_l1(&hex_root.parse::<B256>().unwrap()).unwrap();
     let statement = BatchStatement {
@@ -40,10 +40,10 @@ fn the_contracts_known_answer_holds_in_rust() {
     };
     assert_eq!(
         hex::encode(statement.hash()),
-        "c08a512a84534996eaa1ddbea8111821d5db837eb65af65974ee0cd40fb6ec30"
+        "dc51b3b9ac23e3617f220dc7a4d6be21655342614c9d8cb43659cd44e09024ca"
     );
     let words = statement.public_inputs();
-    assert_eq!((words[0], words[7]), (0xc08a512a, 0x0fb6ec30));
+    assert_eq!((words[0], words[7]), (0xdc51b3b9, 0xe09024ca));
 }
 
 #[test]

@@ -13,6 +13,7 @@ use tiny_keccak::{Hasher, Keccak};
 
 use super::*;
 use crate::circuits::{gates::GateSerializerEcGfp5, C, D, F};
+use rollup_core::batch_data::CHUNK_DATA_BYTES;
 
 /// The native twin: Ethereum's Keccak-256, as rollup-core computes it.
 fn keccak256(bytes: &[u8]) -> [u8; 32] {
@@ -41,10 +42,10 @@ fn random_bytes(len: usize) -> Vec<u8> {
 }
 
 /// The lengths the padding cares about (one block, the 0x81 byte, block boundaries), the
-/// chunk's 384 bytes, and a few random ones.
+/// chain step's 32 + `CHUNK_DATA_BYTES` bytes, and a few random ones.
 fn lengths() -> Vec<usize> {
     let mut rng = rand::thread_rng();
-    let mut lengths = vec![0, 1, 31, 32, 135, 136, 137, 271, 272, 384];
+    let mut lengths = vec![0, 1, 31, 32, 135, 136, 137, 271, 272, 32 + CHUNK_DATA_BYTES];
     lengths.extend((0..3).map(|_| rng.gen_range(2..400)));
     lengths
 }
@@ -134,13 +135,13 @@ fn keccak_f_matches_tiny_keccak_on_random_states() {
 }
 
 /// The chunk circuit's shape: 8 u32 words of the previous data-chain value, then the
-/// chunk's bytes (352 here), hashed and exposed as 8 u32 words; proved, serialized with
-/// the rollup's gate serializer, and verified.
+/// chunk's bytes (`CHUNK_DATA_BYTES`), hashed and exposed as 8 u32 words; proved,
+/// serialized with the rollup's gate serializer, and verified.
 #[test]
-fn a_384_byte_chain_step_proves_and_verifies() {
+fn a_data_chain_step_proves_and_verifies() {
     let mut builder = builder();
     let d: Vec<Target> = (0..8).map(|_| builder.add_virtual_target()).collect();
-    let chunk = add_input(&mut builder, 384 - 32);
+    let chunk = add_input(&mut builder, CHUNK_DATA_BYTES);
     let mut input = builder.u32_words_to_bits(&d);
     input.extend(&chunk);
     let digest = builder.keccak256(&input);
@@ -149,7 +150,8 @@ fn a_384_byte_chain_step_proves_and_verifies() {
     let before = builder.num_gates();
     let data = builder.build::<C>();
     eprintln!(
-        "384-byte Keccak-256 circuit: {before} gates, degree 2^{}",
+        "{}-byte Keccak-256 circuit: {before} gates, degree 2^{}",
+        32 + CHUNK_DATA_BYTES,
         data.common.degree_bits()
     );
 
@@ -163,7 +165,7 @@ fn a_384_byte_chain_step_proves_and_verifies() {
     let verifier = VerifierCircuitData::<F, C, D>::from_bytes(bytes, &serializer).unwrap();
 
     let prev = random_bytes(32);
-    let chunk_bytes = random_bytes(384 - 32);
+    let chunk_bytes = random_bytes(CHUNK_DATA_BYTES);
     let mut pw = PartialWitness::new();
     for (k, &w) in d.iter().enumerate() {
         let word = u32::from_be_bytes(prev[4 * k..4 * k + 4].try_into().unwrap());
