@@ -42,9 +42,7 @@ use plonky2::{
 use prover::circuits::{
     aggregation::{
         top::statement_words,
-        tree::{
-            batch_statement, CircuitSet, NodeProof, PlanNode, ProofPlan, DEFAULT_MERGE_LEVELS,
-        },
+        tree::{batch_statement, CircuitSet, NodeProof, PlanNode, ProofPlan, DEFAULT_MERGE_LEVELS},
         Proof,
     },
     chunk::{BatchWitness, ChunkParams, CHUNK_TRANSFERS},
