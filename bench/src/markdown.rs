@@ -273,6 +273,71 @@ pub const CIRCUITS: Section = Section {
     machine_note: prover_note,
 };
 
+/// The on-chain verifier of `verifier_bench`: the gas of one verification of the committed
+/// wrapper proof on Anvil, split by the profile variant's checkpoints.
+pub const VERIFIER: Section = Section {
+    heading: "verifier_bench: gas of one on-chain proof verification",
+    explanation: "One `verify(publicInputs, proof)` transaction of the committed wrapper \
+        proof of a real batch (`contracts/test/data/verifier/`) to the generated \
+        `Plonky2Verifier` on Anvil (Prague rules, EIP-7825's transaction gas cap on). \
+        `verifier.gas` is the receipt's `gasUsed` = `base_gas` (21,000) + `calldata_gas` + \
+        `execution_gas`. `calldata_gas` is EIP-2028's 16 gas per non-zero and 4 per zero \
+        byte of the transaction's input (`calldata_bytes`: selector, ABI head, the 8 public \
+        inputs and the `proof_bytes`, which are hashes and field elements, nearly all \
+        non-zero); EIP-7623's `calldata_floor_gas` (10 per token) is below what the \
+        transaction spends, so it does not apply. The execution is split by \
+        `Plonky2VerifierProfile` (`contracts/test/profile/`: the same generated code with a \
+        `gas()` checkpoint before each section; `profile_overhead_gas` is all they add, and \
+        the sections sum to its execution gas): `dispatch_gas` (selector, ABI decoding, \
+        length checks) and `tables_gas` (the circuit's constant tables written to memory) \
+        are small. `challenger_gas` = `public_inputs_hash_gas` + `transcript_gas`: the first \
+        is a call to the gate evaluator's Poseidon `hashNoPad` over the 8 inputs, one \
+        permutation run by the evaluator's helpers on extension-field pairs of 256-bit \
+        words (shared with the Poseidon gate), after copying its round constants into \
+        memory; the second is plonky2's Keccak challenger: the circuit prefix, 3 caps of 16 \
+        hashes, every opening, the 2 FRI caps and the final polynomial are absorbed (about \
+        900 elements, one `keccak256` per 8, each element byte-swapped into the state), \
+        then the proof-of-work check and the 14 query indices. `gates_gas` = \
+        `gate_constraints_gas` (a call to `WrapperGateEvaluator`, which evaluates every \
+        constraint of every gate of the wrapper circuit at zeta in the degree-2 extension; \
+        the Poseidon gate's rounds dominate) + `vanishing_quotient_gas` (the permutation \
+        argument's partial products over 80 routed wires and the quotient identity, per \
+        challenge). `fri_merkle_gas` is FRI, 14 queries each with: 6 Merkle paths of \
+        25-byte Keccak nodes (4 initial trees of depth 15, then the 2 layer trees), the \
+        leaves hashed straight from calldata; the 256 opened values combined with powers \
+        of alpha; the query point and coset points (exponentiations, bit reversals) and \
+        one batch inversion of their denominators through the modexp precompile; two \
+        arity-16 coset folds and the final polynomial; all in Yul, 64-bit field elements \
+        in 256-bit words. `contract_bytes` and `gate_evaluator_bytes` are the deployed \
+        runtime sizes, each under EIP-170's 24,576. The issue's goal is at most 5,000,000 \
+        gas per verification, all included (not met while `verifier.gas` is above it); \
+        the must is that it fits one transaction under EIP-7825's cap of 16,777,216 \
+        (2^24), which the benchmark checks.",
+    metrics: &[
+        "verifier.gas",
+        "verifier.base_gas",
+        "verifier.calldata_gas",
+        "verifier.calldata_floor_gas",
+        "verifier.execution_gas",
+        "verifier.dispatch_gas",
+        "verifier.tables_gas",
+        "verifier.public_inputs_hash_gas",
+        "verifier.transcript_gas",
+        "verifier.challenger_gas",
+        "verifier.gate_constraints_gas",
+        "verifier.vanishing_quotient_gas",
+        "verifier.gates_gas",
+        "verifier.fri_merkle_gas",
+        "verifier.profile_overhead_gas",
+        "verifier.proof_bytes",
+        "verifier.calldata_bytes",
+        "verifier.contract_bytes",
+        "verifier.gate_evaluator_bytes",
+    ],
+    metric_prefixes: &[],
+    machine_note: gas_note,
+};
+
 /// Prefix of the per-reason rejection counts of `e2e_bench`
 /// (`sequencer.e2e_rejected.<reason>[_hot]`); each run replaces all of them, so a reason
 /// seen once does not linger.
@@ -280,7 +345,7 @@ pub const E2E_REJECTED_PREFIX: &str = "sequencer.e2e_rejected.";
 
 /// The sections the page shows before the full table; benchmarks with figures to
 /// explain add theirs here.
-pub const SECTIONS: &[Section] = &[CORE_RATIOS, E2E_LOAD, PG_BULK, CIRCUITS];
+pub const SECTIONS: &[Section] = &[CORE_RATIOS, E2E_LOAD, PG_BULK, CIRCUITS, VERIFIER];
 
 /// The logical CPU count in a [`crate::results::machine_description`] string.
 fn logical_cpus(machine: &str) -> Option<usize> {
@@ -354,6 +419,14 @@ fn prover_note(machine: &str) -> String {
         ),
         None => format!("These figures come from {machine}."),
     }
+}
+
+/// Gas and sizes do not depend on the machine.
+fn gas_note(machine: &str) -> String {
+    format!(
+        "Gas and sizes are deterministic (one run; measured on {machine}, the same on any \
+         machine for the same contracts and proof)."
+    )
 }
 
 /// A figure for a table: thousands separators for large values, three significant
@@ -581,6 +654,23 @@ mod tests {
         assert!(pg.contains("| `postgres.copy_rows_per_s` | 250,000 | – | rows/s |"));
         assert!(pg.contains("| `postgres.copy_vs_insert` | 3.50 | – | ratio |"));
         assert!(!pg.contains("`x` |"));
+    }
+
+    #[test]
+    fn the_verifier_section_lists_its_metrics() {
+        let results = Results::from([
+            ("verifier.gas".into(), metric(4_200_000.0, "gas", SMALL)),
+            (
+                "verifier.fri_merkle_gas".into(),
+                metric(1_000_000.0, "gas", SMALL),
+            ),
+        ]);
+        let page = render(&results, &header());
+        let verifier = page.split("## verifier_bench").nth(1).unwrap();
+        let verifier = verifier.split("## All metrics").next().unwrap();
+        assert!(verifier.contains("| `verifier.gas` | 4,200,000 | – | gas |"));
+        assert!(verifier.contains("| `verifier.fri_merkle_gas` | 1,000,000 | – | gas |"));
+        assert!(verifier.contains("16,777,216") && verifier.contains("deterministic"));
     }
 
     #[test]

@@ -36,6 +36,35 @@ pub fn spawn_anvil(chain_id: u64) -> Result<AnvilInstance, NodeError> {
         .try_spawn()
 }
 
+/// Runs `forge build --offline` in `contracts/` (the pinned forge `make test` installed), so
+/// [`creation_code`] reads fresh artifacts.
+pub fn forge_build() {
+    let contracts = repo_root().join("contracts");
+    let status = Command::new(contracts.join("node_modules/.bin/forge"))
+        .args(["build", "--offline"])
+        .current_dir(&contracts)
+        .status()
+        .expect("forge runs (run `make test` to install it)");
+    assert!(status.success(), "forge build failed");
+}
+
+/// The creation bytecode of contract `name` of the Solidity file named `file` (anywhere under
+/// `contracts/src` or `contracts/test`), from forge's build output ([`forge_build`] first).
+pub fn creation_code(file: &str, name: &str) -> Vec<u8> {
+    let artifact = repo_root()
+        .join("contracts/out")
+        .join(file)
+        .join(format!("{name}.json"));
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&artifact).unwrap_or_else(|e| panic!("{}: {e}", artifact.display())),
+    )
+    .expect("a forge artifact");
+    let hex = json["bytecode"]["object"]
+        .as_str()
+        .expect("bytecode.object");
+    alloy::hex::decode(hex).expect("hex bytecode")
+}
+
 /// A workspace binary built next to the test executables (`target/<profile>/<name>`).
 pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");

@@ -6,8 +6,6 @@
 //! The contracts' bytecode comes from forge's build output; the test runs
 //! `forge build --offline` first (`make test` runs the Rust tests before the forge ones).
 
-use std::process::Command;
-
 use alloy::{
     network::TransactionBuilder,
     primitives::{Bytes, U256},
@@ -17,7 +15,7 @@ use alloy::{
     sol,
     sol_types::SolValue,
 };
-use integration_tests::{repo_root, spawn_anvil};
+use integration_tests::{creation_code, forge_build, repo_root, spawn_anvil};
 
 /// EIP-7825's cap on one transaction's gas.
 const TX_GAS_CAP: u64 = 1 << 24;
@@ -29,30 +27,6 @@ sol! {
     interface IPlonky2Verifier {
         function verify(uint256[] calldata publicInputs, bytes calldata proof) external view returns (bool);
     }
-}
-
-/// Builds the contracts and returns the creation bytecode of `contracts/src/<file>:<name>`.
-fn creation_code(file: &str, name: &str) -> Vec<u8> {
-    let contracts = repo_root().join("contracts");
-    let artifact = contracts.join(format!("out/{file}/{name}.json"));
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&artifact).unwrap_or_else(|e| panic!("{}: {e}", artifact.display())),
-    )
-    .expect("a forge artifact");
-    let hex = json["bytecode"]["object"]
-        .as_str()
-        .expect("bytecode.object");
-    alloy::hex::decode(hex).expect("hex bytecode")
-}
-
-fn forge_build() {
-    let contracts = repo_root().join("contracts");
-    let status = Command::new(contracts.join("node_modules/.bin/forge"))
-        .args(["build", "--offline"])
-        .current_dir(&contracts)
-        .status()
-        .expect("forge runs (run `make test` to install it)");
-    assert!(status.success(), "forge build failed");
 }
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -20,6 +20,12 @@ library WrapperProofFixture {
         return files.readFileBinary("test/data/verifier/wrapper_proof.bin");
     }
 
+    /// @notice A real wrapper proof of the same statement and length by another circuit of
+    ///         the devnet wrapper's exact shape (`generate-verifier --other-circuit`).
+    function otherCircuitProof() internal view returns (bytes memory) {
+        return files.readFileBinary("test/data/verifier/other_circuit_proof.bin");
+    }
+
     function publicInputs() internal view returns (uint256[] memory) {
         return abi.decode(
             bytes.concat(abi.encode(uint256(32)), abi.encode(uint256(8)), files.readFileBinary("test/data/verifier/wrapper_public_inputs.bin")),
@@ -188,6 +194,17 @@ contract Plonky2VerifierTest is TestBase {
             bad[i] = bad[i] + 1;
             assertEq(_rejects(bad, proof) ? 1 : 0, 1, "changed input accepted");
         }
+    }
+
+    /// A proof of another circuit (same shape and length, same public inputs) is refused for
+    /// its circuit: the transcript starts from the devnet wrapper's circuit digest, so the
+    /// challenges differ from those the other proof's grinding answered, and the
+    /// proof-of-work check, the first check of the proof's content, fails.
+    function test_proof_of_another_circuit_is_rejected() public {
+        bytes memory other = WrapperProofFixture.otherCircuitProof();
+        assertEq(other.length, WrapperProofFixture.proof().length, "same length");
+        vm.expectRevert(Plonky2Verifier.ProofOfWork.selector);
+        verifier.verify(WrapperProofFixture.publicInputs(), other);
     }
 
     function test_malformed_lengths_revert_cleanly() public {

@@ -8,8 +8,14 @@
 //! transfers over two partitions proven through the whole tree (chunks, merges, ranges,
 //! top, wrapper), checked natively before it is written.
 //!
-//! `cargo run -p prover --bin generate-verifier` regenerates both; `--contracts-only` skips
-//! the proof.
+//! It also writes the gas-profile variant of the verifier
+//! ([`solidity::generate_profile`]) into `contracts/test/profile/`.
+//!
+//! `cargo run -p prover --bin generate-verifier` regenerates all of them; `--contracts-only`
+//! skips the proof. `--other-circuit` writes only the negative fixture
+//! `other_circuit_proof.bin`: a wrapper proof of the committed statement
+//! (`wrapper_public_inputs.bin`) by a circuit of the same shape that is not the devnet's
+//! ([`fixture::other_circuit_proof`]), which the committed verifier must refuse.
 
 use std::{path::PathBuf, time::Instant};
 
@@ -24,6 +30,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let contracts_only = std::env::args().any(|a| a == "--contracts-only");
+    let other_circuit = std::env::args().any(|a| a == "--other-circuit");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let started = Instant::now();
     let set = fixture::devnet_circuits(&fixture::cache_dir())?;
@@ -32,9 +39,20 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64(),
         set.wrapper.data.common.degree_bits()
     );
-    let files = solidity::generate(&set.wrapper.data.common, &set.wrapper.data.verifier_only)?;
+    // forge reads fixtures from contracts/test/data (foundry.toml's fs_permissions).
+    let dir = root.join("contracts/test/data/verifier");
+    if other_circuit {
+        return write_other_circuit_proof(&set, &dir);
+    }
+    let (common, verifier) = (&set.wrapper.data.common, &set.wrapper.data.verifier_only);
+    let files = solidity::generate(common, verifier)?;
     solidity::write_files(&root.join("contracts/src/verifier"), &files)?;
-    eprintln!("wrote {} contract files", files.len());
+    let profile = solidity::generate_profile(common, verifier)?;
+    solidity::write_files(&root.join("contracts/test/profile"), &[profile])?;
+    eprintln!(
+        "wrote {} contract files and the profile variant",
+        files.len()
+    );
     if contracts_only {
         return Ok(());
     }
@@ -59,8 +77,6 @@ fn main() -> anyhow::Result<()> {
         "the wrapper proof exposes another statement"
     );
 
-    // forge reads fixtures from contracts/test/data (foundry.toml's fs_permissions).
-    let dir = root.join("contracts/test/data/verifier");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(
         dir.join("wrapper_proof.bin"),
@@ -77,5 +93,34 @@ fn main() -> anyhow::Result<()> {
         .collect();
     std::fs::write(dir.join("wrapper_public_inputs.bin"), pis).context("write inputs")?;
     eprintln!("wrote the proof fixture (statement {words:08x?})");
+    Ok(())
+}
+
+/// Writes `other_circuit_proof.bin`: the committed statement proven by another circuit of the
+/// devnet wrapper's shape.
+fn write_other_circuit_proof(
+    set: &prover::circuits::aggregation::tree::CircuitSet,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let inputs = std::fs::read(dir.join("wrapper_public_inputs.bin"))
+        .context("read the committed statement (run without --other-circuit first)")?;
+    let words: Vec<u32> = inputs
+        .chunks(32)
+        .map(|w| u32::from_be_bytes(w[28..].try_into().expect("32-byte words")))
+        .collect();
+    let started = Instant::now();
+    let (wrapper, proof) = fixture::other_circuit_proof(set, &words)?;
+    let bytes = solidity::encode_proof(&proof);
+    anyhow::ensure!(
+        bytes.len() == solidity::ProofLayout::new(&set.wrapper.data.common).total,
+        "the other circuit's proof has another length"
+    );
+    std::fs::write(dir.join("other_circuit_proof.bin"), &bytes).context("write other proof")?;
+    eprintln!(
+        "wrote other_circuit_proof.bin ({} bytes, circuit digest {:?}) in {:.1}s",
+        bytes.len(),
+        wrapper.data.verifier_only.circuit_digest,
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

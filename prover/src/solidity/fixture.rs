@@ -3,8 +3,17 @@
 //! The verifier is generated for the devnet/production configuration ([`devnet_params`]
 //! with [`DEFAULT_MERGE_LEVELS`]), whose set is built once and kept in the circuit cache
 //! ([`CircuitSet::load_or_build`]); the generator binary and the staleness test share it.
+//!
+//! [`other_circuit_proof`] makes the negative fixture: a real wrapper proof, of the same
+//! length, of a circuit other than the devnet one.
 
 use std::{collections::HashMap, path::PathBuf};
+
+use plonky2::{
+    field::types::Field,
+    plonk::proof::ProofWithPublicInputs,
+    recursion::dummy_circuit::{dummy_circuit, dummy_proof},
+};
 
 use rollup_core::{
     account::partition_of_key,
@@ -18,8 +27,10 @@ use crate::{
     circuits::{
         aggregation::tree::{CircuitSet, DEFAULT_MERGE_LEVELS},
         chunk::ChunkParams,
+        wrapper::{WrapperCircuit, WrapperConfig},
+        C, D, F,
     },
-    Result,
+    Error, Result,
 };
 
 /// The devnet's chain id (Anvil's default).
@@ -92,4 +103,52 @@ pub fn sample_batch() -> (State, Vec<SignedTransfer>) {
         send(&b[1], &b[0], 42_000, 0),
     ];
     (state, transfers)
+}
+
+/// A wrapper proof of another circuit than `set`'s wrapper, with the same shape, so the same
+/// encoded length: the refusal of it on chain is for its circuit, not for its size.
+///
+/// The inner circuit is plonky2's `dummy_circuit` of the top circuit's exact
+/// `CommonCircuitData` (no-op rows, same gates, degree and config) with another verifier
+/// key; wrapping it builds the wrapper construction of the devnet with that key as its
+/// constant, i.e. the same `CommonCircuitData` (checked) but other constants, hence another
+/// constants-sigmas cap and circuit digest. Its proof exposes `public_inputs` (the devnet
+/// fixture's statement, so only the circuit differs); it verifies under its own wrapper
+/// and not under `set`'s (both checked).
+pub fn other_circuit_proof(
+    set: &CircuitSet,
+    public_inputs: &[u32],
+) -> Result<(WrapperCircuit, ProofWithPublicInputs<F, WrapperConfig, D>)> {
+    let top = &set.top.data.common;
+    if public_inputs.len() != top.num_public_inputs {
+        return Err(Error::Statement(format!(
+            "{} public inputs for a circuit of {}",
+            public_inputs.len(),
+            top.num_public_inputs
+        )));
+    }
+    let inner = dummy_circuit::<F, C, D>(top);
+    let inputs = public_inputs
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| (i, F::from_canonical_u32(w)))
+        .collect();
+    let inner_proof = dummy_proof(&inner, inputs)?;
+    let wrapper = WrapperCircuit::new(&inner.common, &inner.verifier_only);
+    let (ours, theirs) = (&wrapper.data, &set.wrapper.data);
+    if ours.common != theirs.common
+        || ours.verifier_only.circuit_digest == theirs.verifier_only.circuit_digest
+    {
+        return Err(Error::Witness(
+            "the other wrapper must share the devnet wrapper's shape, not its circuit".into(),
+        ));
+    }
+    let proof = wrapper.prove(&inner_proof)?;
+    wrapper.verify(&proof)?;
+    if set.wrapper.verify(&proof).is_ok() {
+        return Err(Error::Witness(
+            "the devnet wrapper accepts the other circuit's proof".into(),
+        ));
+    }
+    Ok((wrapper, proof))
 }

@@ -16,6 +16,13 @@
 //! To regenerate for a new wrapper circuit: `generate(&data.common, &data.verifier_only)`
 //! and write the files into `contracts/src/verifier/` (the `generate-verifier` binary does
 //! this for the wrapper of the devnet/production circuit set, [`fixture::devnet_circuits`]).
+//!
+//! ## Gas profile
+//! [`generate_profile`] writes the same verifier with gas checkpoints
+//! (`contracts/test/profile/Plonky2VerifierProfile.sol`, never deployed in production): the
+//! template's `%CHECKPOINT%` lines, which vanish from the production contract, become
+//! `mstore(<checkpoint area>, gas())`, and `verify` returns the checkpoint words instead of
+//! `true`, one before each of the [`PROFILE_SECTIONS`] and one after the last.
 
 pub mod encoding;
 pub mod fixture;
@@ -54,6 +61,36 @@ pub struct GeneratedFile {
     pub name: &'static str,
     /// Contents.
     pub contents: String,
+}
+
+/// The sections of one verification the profile variant ([`generate_profile`]) measures, in
+/// execution order: its checkpoint `i` is read just before section `i`, and one more after the
+/// last section.
+pub const PROFILE_SECTIONS: [&str; 6] = [
+    // the constant tables (caps, `k_is`, layer tables) written into memory
+    "tables",
+    // the call to the gate evaluator's Poseidon `hashNoPad` of the public inputs
+    "public_inputs_hash",
+    // the Keccak challenger: circuit prefix, caps, openings, FRI caps, PoW, query indices
+    "transcript",
+    // the call to the gate evaluator: every gate's constraints at zeta
+    "gate_constraints",
+    // Z(x) = 1 and partial-product terms, and the quotient identity at zeta
+    "vanishing_quotient",
+    // FRI: per query the Merkle paths, the reduced openings, coset folds, final polynomial
+    "fri_merkle",
+];
+
+/// Name of the profile variant's file (and, less `.sol`, its contract).
+pub const PROFILE_FILE: &str = "Plonky2VerifierProfile.sol";
+
+/// Which verifier contract to write from the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// `Plonky2Verifier`, returning `true`: the checkpoint lines vanish.
+    Production,
+    /// `Plonky2VerifierProfile`: the checkpoints record `gas()` and `verify` returns them.
+    Profile,
 }
 
 /// Memory addresses of the gate evaluator (bytes).
@@ -151,12 +188,7 @@ pub fn generate(
     common: &CommonCircuitData<F, D>,
     verifier: &VerifierOnlyCircuitData<WrapperConfig, D>,
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
-    if common.num_lookup_polys != 0 || common.num_lookup_selectors != 0 {
-        return Err(GenerateError::Unsupported("lookups"));
-    }
-    if common.fri_params.hiding || common.config.zero_knowledge {
-        return Err(GenerateError::Unsupported("zero knowledge (salted leaves)"));
-    }
+    check_supported(common)?;
     let pl = ProofLayout::new(common);
     Ok(vec![
         GeneratedFile {
@@ -165,9 +197,63 @@ pub fn generate(
         },
         GeneratedFile {
             name: "Plonky2Verifier.sol",
-            contents: verifier_contract(common, verifier, &pl),
+            contents: verifier_contract(common, verifier, &pl, Variant::Production),
         },
     ])
+}
+
+/// Generates the gas-profile variant of `Plonky2Verifier.sol` ([`PROFILE_FILE`], for
+/// `contracts/test/profile/`): the same checks, plus a `gas()` checkpoint before each of the
+/// [`PROFILE_SECTIONS`] and one after the last, returned by `verify` as
+/// `PROFILE_SECTIONS.len() + 1` 32-byte words instead of `true`. Deploy it with the same
+/// `WrapperGateEvaluator`.
+pub fn generate_profile(
+    common: &CommonCircuitData<F, D>,
+    verifier: &VerifierOnlyCircuitData<WrapperConfig, D>,
+) -> Result<GeneratedFile, GenerateError> {
+    check_supported(common)?;
+    let pl = ProofLayout::new(common);
+    Ok(GeneratedFile {
+        name: PROFILE_FILE,
+        contents: verifier_contract(common, verifier, &pl, Variant::Profile),
+    })
+}
+
+/// Expands the template's checkpoint lines (`%CHECKPOINT%`, `%PROFILE_RETURN%`): removed for
+/// production, `gas()` stores into the words at `area` and their return for the profile.
+fn checkpoints(template: &str, variant: Variant, area: usize) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut n = 0;
+    for line in template.split_inclusive('\n') {
+        match (line.trim(), variant) {
+            ("%CHECKPOINT%" | "%PROFILE_RETURN%", Variant::Production) => {}
+            ("%CHECKPOINT%", Variant::Profile) => {
+                writeln!(out, "            mstore({}, gas())", area + 32 * n).unwrap();
+                n += 1;
+            }
+            ("%PROFILE_RETURN%", Variant::Profile) => {
+                // Conditional (gas() is never 0 here) only so that solc does not flag the
+                // template's `return true` as unreachable.
+                writeln!(out, "            if gas() {{ return({area}, {}) }}", 32 * n).unwrap();
+            }
+            _ => out.push_str(line),
+        }
+    }
+    assert!(
+        variant == Variant::Production || n == PROFILE_SECTIONS.len() + 1,
+        "the template's checkpoints and PROFILE_SECTIONS disagree"
+    );
+    out
+}
+
+fn check_supported(common: &CommonCircuitData<F, D>) -> Result<(), GenerateError> {
+    if common.num_lookup_polys != 0 || common.num_lookup_selectors != 0 {
+        return Err(GenerateError::Unsupported("lookups"));
+    }
+    if common.fri_params.hiding || common.config.zero_knowledge {
+        return Err(GenerateError::Unsupported("zero knowledge (salted leaves)"));
+    }
+    Ok(())
 }
 
 fn evaluator(common: &CommonCircuitData<F, D>) -> Result<String, GenerateError> {
@@ -247,6 +333,7 @@ fn verifier_contract(
     common: &CommonCircuitData<F, D>,
     verifier: &VerifierOnlyCircuitData<WrapperConfig, D>,
     pl: &ProofLayout,
+    variant: Variant,
 ) -> String {
     let nch = common.config.num_challenges;
     let layers = &common.fri_params.reduction_arity_bits;
@@ -298,6 +385,7 @@ fn verifier_contract(
     take("LEAF", (8 * max_leaf).max(16 * max_arity) + 64);
     take("GIN", 68 + 32 * vars_words);
     take("TERMS", 64 + 64 * common.num_gate_constraints);
+    take("CHECKPOINTS", 32 * (PROFILE_SECTIONS.len() + 1));
     let addr = |n: &str| m.iter().find(|(k, _)| k == n).expect("region").1;
 
     // Tables written at the start of the call.
@@ -407,7 +495,23 @@ fn verifier_contract(
     subs.extend(nums.into_iter().map(|(k, v)| (k.to_owned(), v.to_string())));
     subs.push(("INIT_TABLES".into(), init));
     subs.push(("OBSERVE_PREFIX".into(), prefix));
-    substitute(include_str!("templates/Plonky2Verifier.sol"), &subs)
+    let template = checkpoints(
+        include_str!("templates/Plonky2Verifier.sol"),
+        variant,
+        addr("CHECKPOINTS"),
+    );
+    let contract = substitute(&template, &subs);
+    match variant {
+        Variant::Production => contract,
+        Variant::Profile => contract
+            .replacen(
+                "contract Plonky2Verifier {",
+                "/// @dev GAS PROFILE VARIANT (prover::solidity::generate_profile): `verify` returns the\n\
+                 ///      gas() checkpoints of prover::solidity::PROFILE_SECTIONS, not true. Test only.\n\
+                 contract Plonky2VerifierProfile {",
+                1,
+            ),
+    }
 }
 
 /// Writes the generated files into `dir`.

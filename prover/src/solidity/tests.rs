@@ -29,7 +29,8 @@ fn verifier_dir() -> PathBuf {
 /// The committed contracts are those of the real wrapper: the devnet/production circuit set
 /// ([`super::fixture::devnet_circuits`]), loaded from the circuit cache (`target/circuit-cache`
 /// or `$CIRCUIT_CACHE_DIR`; about 25 s here) or, on a fresh checkout, built and stored there
-/// (about 4 minutes here). The committed proof fixture has that circuit's proof length.
+/// (about 4 minutes here). The committed proof fixture has that circuit's proof length. The
+/// gas-profile variant in `contracts/test/profile/` is checked the same way.
 #[test]
 fn solidity_generated_files_are_committed_and_deterministic() {
     let set = super::fixture::devnet_circuits(&super::fixture::cache_dir()).unwrap();
@@ -37,8 +38,14 @@ fn solidity_generated_files_are_committed_and_deterministic() {
     let files = generate(&wrapper.data.common, &wrapper.data.verifier_only).unwrap();
     let again = generate(&wrapper.data.common, &wrapper.data.verifier_only).unwrap();
     assert_eq!(files, again, "generation must be deterministic");
-    for f in &files {
-        let path = verifier_dir().join(f.name);
+    let profile = generate_profile(&wrapper.data.common, &wrapper.data.verifier_only).unwrap();
+    let profile_dir = verifier_dir().join("../../test/profile");
+    for (dir, f) in files
+        .iter()
+        .map(|f| (verifier_dir(), f))
+        .chain([(profile_dir, &profile)])
+    {
+        let path = dir.join(f.name);
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == f.contents,
@@ -74,4 +81,39 @@ fn solidity_native_verification_agrees() {
     let mut bad = proof.clone();
     bad.public_inputs[3] += F::ONE;
     assert!(wrapper.verify(&bad).is_err());
+}
+
+/// The profile variant is the production verifier plus its checkpoints, return and name; the
+/// production contract keeps no trace of them.
+#[test]
+fn solidity_profile_variant_only_adds_checkpoints() {
+    let (wrapper, _) = fixture();
+    let (common, verifier) = (&wrapper.data.common, &wrapper.data.verifier_only);
+    let production = generate(common, verifier).unwrap().pop().unwrap();
+    assert_eq!(production.name, "Plonky2Verifier.sol");
+    let profile = generate_profile(common, verifier).unwrap();
+    assert!(!production.contents.contains('%') && !production.contents.contains("gas())"));
+    let stores = |s: &str| s.lines().filter(|l| l.ends_with(", gas())")).count();
+    assert_eq!(stores(&profile.contents), PROFILE_SECTIONS.len() + 1);
+    let kept: Vec<&str> = profile
+        .contents
+        .lines()
+        .filter(|l| {
+            !l.ends_with(", gas())")
+                && !l.trim_start().starts_with("if gas() { return(")
+                && !l.starts_with("/// @dev GAS PROFILE")
+                && !l.contains("gas() checkpoints of")
+        })
+        .collect();
+    let expected: Vec<String> = production
+        .contents
+        .lines()
+        .map(|l| {
+            l.replace(
+                "contract Plonky2Verifier {",
+                "contract Plonky2VerifierProfile {",
+            )
+        })
+        .collect();
+    assert_eq!(kept, expected);
 }

@@ -535,10 +535,12 @@ contract Plonky2Verifier {
                 }
             }
             // ---------------------------------------------------------------- tables
+%CHECKPOINT%
             mstore($PP, proof.offset)
 %INIT_TABLES%
 
             // ---------------------------------------------------------------- public inputs hash
+%CHECKPOINT%
             {
                 let c := $GIN
                 mstore(c, shl(224, 0xb0635f6d))
@@ -552,6 +554,7 @@ contract Plonky2Verifier {
             }
 
             // ---------------------------------------------------------------- transcript
+%CHECKPOINT%
             let p := proof.offset
 %OBSERVE_PREFIX%
             for { let i := 0 } lt(i, 4) { i := add(i, 1) } { observe(mload(add($PIH, shl(5, i)))) }
@@ -583,6 +586,7 @@ contract Plonky2Verifier {
             }
 
             // ---------------------------------------------------------------- gate constraints
+%CHECKPOINT%
             {
                 let c := $GIN
                 mstore(c, shl(224, 0xeaf160e3))
@@ -603,6 +607,7 @@ contract Plonky2Verifier {
             }
 
             // ---------------------------------------------------------------- vanishing and quotient
+%CHECKPOINT%
             zterms()
             for { let i := 0 } lt(i, $NCH) { i := add(i, 1) } {
                 for { let c := 0 } lt(c, $NUM_CHUNKS) { c := add(c, 1) } { ppcheck(i, c) }
@@ -610,8 +615,11 @@ contract Plonky2Verifier {
             for { let i := 0 } lt(i, $NCH) { i := add(i, 1) } { quotientcheck(i) }
 
             // ---------------------------------------------------------------- FRI
+%CHECKPOINT%
             friprecompute()
             for { let q := 0 } lt(q, $NUM_QUERIES) { q := add(q, 1) } { query(q) }
+%CHECKPOINT%
+%PROFILE_RETURN%
         }
         return true;
     }
