@@ -8,7 +8,9 @@
 #   SEQUENCER_LISTEN  the sequencer's HTTP address (default 127.0.0.1:8080)
 #   DEVNET_DATABASE   the devnet's database on the Postgres of DATABASE_URL (default rollup_devnet)
 #   DEVNET_ACCOUNTS   accounts funded at genesis (default 8; keys in .devnet/genesis/)
-#   DEVNET_PROVERS    prover processes (default 2); their circuits are cached in .devnet/circuits
+#   DEVNET_PROVERS    prover processes (default 2)
+#   DEVNET_CIRCUITS   where the provers cache the built circuits (default target/circuit-cache,
+#                     shared with generate-verifier and the benchmarks: built once per code version)
 #   SETTLEMENT_LISTEN the settlement module's metrics/health address (default 127.0.0.1:9464)
 #   DEVNET_OPERATOR_KEY the key that deploys the contracts and posts batches (default Anvil's
 #                     first account); the addresses are kept in .devnet/deployment.json
@@ -23,6 +25,7 @@ settlement_listen="${SETTLEMENT_LISTEN:-127.0.0.1:9464}"
 operator_key="${DEVNET_OPERATOR_KEY:-0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80}"
 l1_url="http://127.0.0.1:$l1_port"
 database="${DEVNET_DATABASE:-rollup_devnet}"
+circuits="${DEVNET_CIRCUITS:-target/circuit-cache}"
 bin=contracts/node_modules/.bin
 base_url="${DATABASE_URL:?DATABASE_URL is not set: run through make devnet}"
 devnet_url="${base_url%/*}/$database"
@@ -109,14 +112,14 @@ start_sequencer() {
 start_provers() {
   local count="${DEVNET_PROVERS:-2}"
   for i in $(seq 1 "$count"); do stop_service "prover$i"; done
-  say "preparing the circuits (built once, then loaded from $state/circuits)"
+  say "preparing the circuits (built once, then loaded from $circuits)"
   DATABASE_URL="$devnet_url" RUST_LOG="${RUST_LOG:-info}" target/release/prover \
-    --genesis "$state/genesis/genesis.json" --cache-dir "$state/circuits" --prepare-only \
+    --genesis "$state/genesis/genesis.json" --cache-dir "$circuits" --prepare-only \
     >"$state/prover-prepare.log" 2>&1 || { tail -n 20 "$state/prover-prepare.log"; exit 1; }
   for i in $(seq 1 "$count"); do
     local port=$((9100 + i))
     DATABASE_URL="$devnet_url" RUST_LOG="${RUST_LOG:-info}" nohup target/release/prover \
-      --genesis "$state/genesis/genesis.json" --cache-dir "$state/circuits" \
+      --genesis "$state/genesis/genesis.json" --cache-dir "$circuits" \
       --metrics-listen "127.0.0.1:$port" >"$state/prover$i.log" 2>&1 &
     echo $! >"$state/prover$i.pid"
     wait_for "prover$i" "curl -sf http://127.0.0.1:$port/health"
