@@ -42,15 +42,17 @@ forge-test:
 
 ## bench: quick core benchmarks, the end-to-end load of the sequencer binary, the
 ## Postgres bulk-write comparison and the circuit sizes and proving times (a 64-transfer
-## batch; `circuit_bench --full` proves the 1,024-transfer one) and the gas of one on-chain
-## proof verification on Anvil (needs node-deps), merged into bench/results.json
-## (regenerates RESULTS.md).
+## batch; `circuit_bench --full` proves the 1,024-transfer one), the prover service
+## sealed to proven with 1 and 2 workers (`prover_bench --full` adds 1,024 transfers) and
+## the gas of one on-chain proof verification on Anvil (needs node-deps), merged into
+## bench/results.json (regenerates RESULTS.md).
 bench: postgres node-deps
-	cargo build --release --locked -p sequencer --bin sequencer
+	cargo build --release --locked -p sequencer --bin sequencer -p prover --bin prover
 	cargo run --release --locked -p bench --bin core_bench -- --quick --out bench/results.json
 	cargo run --release --locked -p bench --bin e2e_bench -- --quick --out bench/results.json
 	cargo run --release --locked -p bench --bin pg_bench -- --quick --out bench/results.json
 	cargo run --release --locked -p bench --bin circuit_bench -- --quick --out bench/results.json
+	cargo run --release --locked -p bench --bin prover_bench -- --quick --out bench/results.json
 	cargo run --release --locked -p bench --bin verifier_bench -- --out bench/results.json
 
 ## lint: formatting and clippy, as CI expects them clean.

@@ -41,8 +41,8 @@ stop_service() {
   fi
   rm -f "$state/$1.pid"
 }
-wait_for() { # name, command
-  for _ in $(seq 1 100); do eval "$2" >/dev/null 2>&1 && return 0; sleep 0.2; done
+wait_for() { # name, command[, seconds (default 20)]
+  for _ in $(seq 1 $((5 * ${3:-20}))); do eval "$2" >/dev/null 2>&1 && return 0; sleep 0.2; done
   say "$1 did not come up; its log: $state/$1.log"; tail -n 20 "$state/$1.log" || true; exit 1
 }
 
@@ -116,13 +116,16 @@ start_provers() {
   DATABASE_URL="$devnet_url" RUST_LOG="${RUST_LOG:-info}" target/release/prover \
     --genesis "$state/genesis/genesis.json" --cache-dir "$circuits" --prepare-only \
     >"$state/prover-prepare.log" 2>&1 || { tail -n 20 "$state/prover-prepare.log"; exit 1; }
+  # Each process loads the cached circuits (a few GB: tens of seconds on a small machine).
   for i in $(seq 1 "$count"); do
-    local port=$((9100 + i))
     DATABASE_URL="$devnet_url" RUST_LOG="${RUST_LOG:-info}" nohup target/release/prover \
       --genesis "$state/genesis/genesis.json" --cache-dir "$circuits" \
-      --metrics-listen "127.0.0.1:$port" >"$state/prover$i.log" 2>&1 &
+      --metrics-listen "127.0.0.1:$((9100 + i))" >"$state/prover$i.log" 2>&1 &
     echo $! >"$state/prover$i.pid"
-    wait_for "prover$i" "curl -sf http://127.0.0.1:$port/health"
+  done
+  for i in $(seq 1 "$count"); do
+    local port=$((9100 + i))
+    wait_for "prover$i" "curl -sf http://127.0.0.1:$port/health" 600
     say "prover $i running (metrics on http://127.0.0.1:$port/metrics, log $state/prover$i.log)"
   done
 }

@@ -273,6 +273,52 @@ pub const CIRCUITS: Section = Section {
     machine_note: prover_note,
 };
 
+/// The prover service of `prover_bench`: the real `prover` processes proving a batch the
+/// real `sequencer` sealed, from sealed to proven, with 1 and 2 workers.
+pub const PROVER_SERVICE: Section = Section {
+    heading: "prover_bench: the prover service, sealed to proven",
+    explanation: "Each case starts on a fresh Postgres database the release `prover` binary \
+        (`--cache-dir target/circuit-cache`, so the circuits of the devnet's shape, depth 32, \
+        16 partitions, chain id 31337, 5 merge levels, are loaded, not built) and waits until \
+        every prover process answers `/health` on its metrics port, i.e. has loaded its \
+        circuits, so loading is not counted. Then it starts the release `sequencer` binary \
+        with `--max-batch-size T` and a one-hour batch interval and POSTs T pre-signed \
+        transfers in one array, so they seal as one batch at once: uniform senders and \
+        recipients among 2 funded accounts per transfer spread over all 16 partitions \
+        (15/16 of the transfers cross partitions), as `circuit_bench --full` proves. The \
+        provers plan the batch (witness, jobs in `prover_jobs`) and prove its jobs. \
+        `service_sealed_to_proven_s_<W>_<T>` is `batches.sealed_at` → the final (wrapper) \
+        job's `finished_at`, both on the database's clock; `service_tps_<W>_<T>` = T / \
+        that; `service_planned_s` is sealed → the batch's first job created (witness \
+        generation and job inserts, included in sealed → proven). `service_wall_s` is the \
+        same interval on the benchmark's clock (from the batch seen sealed to its final proof \
+        seen done, polled every 50 ms and 500 ms), `service_cpu_s` the prover processes' \
+        CPU seconds (utime + stime from `/proc/<pid>/stat`) over it, `service_cores_used` = \
+        CPU / wall, `service_transfers_per_core_second` = T / CPU seconds, \
+        `service_job_seconds` the sum of the jobs' `proving_seconds` as their workers \
+        timed them (above the wall time when two workers prove at once), `service_jobs` the \
+        batch's jobs. `<W>` workers run as one prover process with `--workers W` (each \
+        process holds its own copy of the circuits, 3.3 GB resident; `--process-per-worker` \
+        runs one process per worker where memory allows). `sealed_to_proven_s_<T>` is the \
+        figure with the most workers measured for T (`sealed_to_proven_workers_<T>`), \
+        `workers_speedup_2v1` = sealed → proven of 256 transfers with 1 worker / with 2 \
+        workers. Each figure is one run. The issue asks for proving throughput with 1 and \
+        2 workers, scaling with more workers on a larger machine, and sealed → proven for \
+        256 and 1,024 transfers.",
+    metrics: &[
+        "prover.service_tps_1worker_256",
+        "prover.service_tps_2workers_256",
+        "prover.workers_speedup_2v1",
+        "prover.sealed_to_proven_s_256",
+        "prover.sealed_to_proven_workers_256",
+        "prover.sealed_to_proven_s_1024",
+        "prover.sealed_to_proven_workers_1024",
+        "prover.service_tps_2workers_1024",
+    ],
+    metric_prefixes: &["prover.service_"],
+    machine_note: prover_service_note,
+};
+
 /// The on-chain verifier of `verifier_bench`: the gas of one verification of the committed
 /// wrapper proof on Anvil, split by the profile variant's checkpoints.
 pub const VERIFIER: Section = Section {
@@ -345,7 +391,14 @@ pub const E2E_REJECTED_PREFIX: &str = "sequencer.e2e_rejected.";
 
 /// The sections the page shows before the full table; benchmarks with figures to
 /// explain add theirs here.
-pub const SECTIONS: &[Section] = &[CORE_RATIOS, E2E_LOAD, PG_BULK, CIRCUITS, VERIFIER];
+pub const SECTIONS: &[Section] = &[
+    CORE_RATIOS,
+    E2E_LOAD,
+    PG_BULK,
+    CIRCUITS,
+    PROVER_SERVICE,
+    VERIFIER,
+];
 
 /// The logical CPU count in a [`crate::results::machine_description`] string.
 fn logical_cpus(machine: &str) -> Option<usize> {
@@ -387,6 +440,28 @@ fn e2e_note(machine: &str) -> String {
         Some(cpus) => format!(
             "These figures come from {machine} ({cpus} logical CPUs), shared by the \
              sequencer, Postgres and the load generator."
+        ),
+        None => format!("These figures come from {machine}."),
+    }
+}
+
+/// What the prover service's figures mean on the machine they were measured on.
+fn prover_service_note(machine: &str) -> String {
+    match logical_cpus(machine) {
+        Some(cpus) if cpus <= 4 => format!(
+            "These figures come from {machine}: a small VM shared with other work (see \
+             `prover.service_load_average`, the 1-minute load at the end of the run). Its \
+             {cpus} vCPUs are all a worker's proof uses already (rayon), so two workers \
+             share the same cores and a speedup near 1.0x is expected here: the figure \
+             shows that a second worker costs little, not how workers scale. The scaling \
+             with more workers needs a machine with more cores (one worker per few cores, \
+             or one process per worker with `--process-per-worker`). Times include waiting \
+             for the CPU; `service_transfers_per_core_second` does not."
+        ),
+        Some(cpus) => format!(
+            "These figures come from {machine} ({cpus} logical CPUs); each worker's proofs \
+             use every core (rayon), so workers scale by overlapping the proofs' serial \
+             parts and the planner's work, not by dividing cores."
         ),
         None => format!("These figures come from {machine}."),
     }
@@ -694,6 +769,37 @@ mod tests {
         assert!(circuits.contains("| `prover.chunk_prove_s` | 6.50 | 9 | s |"));
         assert!(!circuits.contains("`x` |"));
         assert!(circuits.contains("hyperthreads"));
+    }
+
+    #[test]
+    fn the_prover_service_section_lists_its_metrics() {
+        let results = Results::from([
+            (
+                "prover.service_tps_1worker_256".into(),
+                metric(0.5, "tx/s", SMALL),
+            ),
+            (
+                "prover.service_tps_1worker_256.runs".into(),
+                metric(1.0, "runs", SMALL),
+            ),
+            (
+                "prover.workers_speedup_2v1".into(),
+                metric(1.02, "x", SMALL),
+            ),
+            (
+                "prover.service_cpu_s_9workers_8".into(),
+                metric(7.0, "s", SMALL),
+            ),
+            ("prover.chunk_prove_s".into(), metric(6.5, "s", SMALL)),
+        ]);
+        let page = render(&results, &header());
+        let service = page.split("## prover_bench").nth(1).unwrap();
+        let service = service.split("## All metrics").next().unwrap();
+        assert!(service.contains("| `prover.service_tps_1worker_256` | 0.500 | 1 | tx/s |"));
+        assert!(service.contains("| `prover.workers_speedup_2v1` | 1.02 | – | x |"));
+        assert!(service.contains("| `prover.service_cpu_s_9workers_8` |"));
+        assert!(!service.contains("`prover.chunk_prove_s` |"));
+        assert!(service.contains("share the same cores"));
     }
 
     #[test]
