@@ -184,18 +184,21 @@ follow_proof() {
   say "batch $batch was not proven in time; see $state/prover*.log"; exit 1
 }
 
-# Signs transfers between the genesis accounts (across partitions) and follows them until
-# they are executed in a stored batch.
+# Signs transfers between the genesis accounts (across partitions), submits them together
+# (so that they share a batch or two), and follows them until they are executed in a
+# stored batch.
 demo_transfers() {
   local keys=("$state"/genesis/*.key) url="http://$sequencer_listen"
-  local count=${#keys[@]} hashes=()
+  local count=${#keys[@]} hashes=() bodies=()
   for i in $(seq 0 $((count - 1))); do
     local from="${keys[$i]}" to_key="${keys[$(((i + 1) % count))]}"
-    local address to nonce body
+    local address to nonce
     address="$(target/release/rollup address --key "$from")"
     to="$(target/release/rollup address --key "$to_key")"
     nonce="$(curl -sf "$url/v1/accounts/$address" | sed -E 's/.*"pending_nonce":([0-9]+).*/\1/')"
-    body="$(target/release/rollup sign-transfer --key "$from" --to "$to" --amount 1000 --fee 10 --nonce "$nonce")"
+    bodies+=("$(target/release/rollup sign-transfer --key "$from" --to "$to" --amount 1000 --fee 10 --nonce "$nonce")")
+  done
+  for body in "${bodies[@]}"; do
     hashes+=("$(curl -sf -X POST -H 'content-type: application/json' -d "$body" "$url/v1/transfers" \
       | sed -E 's/.*"hash":"(0x[0-9a-f]+)".*/\1/')")
   done
