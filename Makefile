@@ -32,10 +32,13 @@ postgres:
 node-deps:
 	scripts/ensure-node-deps.sh
 
-# The integration tests start the workspace's own binaries: build them first.
+# The integration tests start the workspace's own binaries: build them first. The prover's
+# own tests build whole circuit sets (several GB each) and prove on every core already, so
+# they run one at a time: two at once can pass 20 GB, with little time gained on few cores.
 rust-test:
 	cargo build --workspace --bins --locked
-	cargo test --workspace --locked
+	cargo test --workspace --locked --exclude prover
+	cargo test --locked -p prover -- --test-threads=1
 
 forge-test:
 	cd contracts && ./node_modules/.bin/forge test --offline
