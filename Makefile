@@ -32,13 +32,13 @@ postgres:
 node-deps:
 	scripts/ensure-node-deps.sh
 
-# The integration tests start the workspace's own binaries: build them first. The prover's
-# own tests build whole circuit sets (several GB each) and prove on every core already, so
-# they run one at a time: two at once can pass 20 GB, with little time gained on few cores.
+# The integration tests start the workspace's own binaries: build them first. Tests run one
+# at a time: the prover's build whole circuit sets (a test peaks at 9.4 GB) and prove on
+# every core already, so two at once can pass 20 GB for little time gained on few cores
+# (one invocation for the whole workspace, so that its dependencies build once).
 rust-test:
 	cargo build --workspace --bins --locked
-	cargo test --workspace --locked --exclude prover
-	cargo test --locked -p prover -- --test-threads=1
+	cargo test --workspace --locked -- --test-threads=1
 
 forge-test:
 	cd contracts && ./node_modules/.bin/forge test --offline
