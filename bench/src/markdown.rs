@@ -6,9 +6,16 @@
 //! side by side (the parallel speedups) also get a section of their own with what they
 //! mean.
 
-use std::fmt::Write as _;
+use std::{
+    fmt::Write as _,
+    fs,
+    path::Path,
+    time::{Instant, SystemTime},
+};
 
-use crate::results::{Metric, Results};
+use anyhow::Context as _;
+
+use crate::results::{machine_description, merge_into_file, Metric, Results};
 
 /// Suffix of the companion metric that holds how many runs a figure is the median of
 /// (`signature.verify_us.runs` for `signature.verify_us`), so the run count lives in the
@@ -620,6 +627,39 @@ pub fn render(results: &Results, header: &Header) -> String {
         }
     }
     out
+}
+
+/// Merges `new` into the results file `out` and regenerates `RESULTS.md` beside it under a
+/// header naming this run (`binary` and its arguments), so every benchmark binary records
+/// its figures the same way.
+pub fn write_results_and_page(
+    out: &Path,
+    new: Results,
+    binary: &str,
+    started: Instant,
+) -> anyhow::Result<()> {
+    if let Some(dir) = out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let all = merge_into_file(out, new).with_context(|| format!("writing {}", out.display()))?;
+    let header = Header {
+        machine: machine_description(),
+        date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        command: std::iter::once(format!("cargo run --release -p bench --bin {binary} --"))
+            .chain(std::env::args().skip(1))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    let page = out.with_file_name("RESULTS.md");
+    fs::write(&page, render(&all, &header))
+        .with_context(|| format!("writing {}", page.display()))?;
+    eprintln!(
+        "wrote {} and {} in {:.0} s",
+        out.display(),
+        page.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -17,22 +17,17 @@
 //! `bench/results.json`) and `RESULTS.md` beside it is regenerated. Progress goes to
 //! stderr.
 
-use std::{
-    collections::HashMap,
-    fs,
-    path::{Path, PathBuf},
-    time::{Instant, SystemTime},
-};
+use std::{collections::HashMap, fs, path::PathBuf, time::Instant};
 
 use anyhow::{ensure, Context, Result};
 use bench::{
-    markdown::{self, format_value, Header},
+    markdown::{self, format_value},
     proving::{
         clock_ticks, own_cpu_seconds, peak_rss_bytes, reset_peak_rss, row_census, rss_bytes,
         signed_uniform_batch, BatchTotals, NodeTime, KINDS,
     },
     recorder::Recorder,
-    results::{machine_description, merge_into_file, Results},
+    results::Results,
 };
 use clap::Parser;
 use plonky2::{
@@ -312,37 +307,16 @@ fn load_average() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-/// Merges `new` into the results file `out` and regenerates `RESULTS.md` beside it.
-fn write_results(out: &Path, new: Results, started: Instant) -> Result<()> {
-    if let Some(dir) = out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let all = merge_into_file(out, new).with_context(|| format!("writing {}", out.display()))?;
-    let header = Header {
-        machine: machine_description(),
-        date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        command: std::iter::once("cargo run --release -p bench --bin circuit_bench --".to_owned())
-            .chain(std::env::args().skip(1))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let page = out.with_file_name("RESULTS.md");
-    fs::write(&page, markdown::render(&all, &header))
-        .with_context(|| format!("writing {}", page.display()))?;
-    eprintln!(
-        "wrote {} and {} in {:.0} s",
-        out.display(),
-        page.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
 fn main() -> Result<()> {
     let args = Args::parse();
     let started = Instant::now();
     if args.render_only {
-        return write_results(&args.out, Results::new(), started);
+        return markdown::write_results_and_page(
+            &args.out,
+            Results::new(),
+            "circuit_bench",
+            started,
+        );
     }
     let transfers = args.transfers.unwrap_or(if args.full {
         TARGET_TRANSFERS
@@ -609,5 +583,5 @@ fn main() -> Result<()> {
         );
         return Ok(());
     }
-    write_results(&args.out, rec.results, started)
+    markdown::write_results_and_page(&args.out, rec.results, "circuit_bench", started)
 }

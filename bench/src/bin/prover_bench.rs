@@ -22,16 +22,16 @@ use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
 
 use anyhow::{bail, ensure, Context, Result};
 use bench::{
     e2e::proc_cpu_seconds,
-    markdown::{self, Header},
+    markdown,
     proving::{clock_ticks, signed_uniform_batch},
     recorder::Recorder,
-    results::{machine_description, merge_into_file, Results},
+    results::machine_description,
     scratch_db,
 };
 use clap::Parser;
@@ -658,32 +658,6 @@ fn load_average() -> Option<f64> {
         .ok()
 }
 
-/// Merges `new` into the results file `out` and regenerates `RESULTS.md` beside it.
-fn write_results(out: &Path, new: Results, started: Instant) -> Result<()> {
-    if let Some(dir) = out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let all = merge_into_file(out, new).with_context(|| format!("writing {}", out.display()))?;
-    let header = Header {
-        machine: machine_description(),
-        date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        command: std::iter::once("cargo run --release -p bench --bin prover_bench --".to_owned())
-            .chain(std::env::args().skip(1))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let page = out.with_file_name("RESULTS.md");
-    fs::write(&page, markdown::render(&all, &header))
-        .with_context(|| format!("writing {}", page.display()))?;
-    eprintln!(
-        "wrote {} and {} in {:.0} s",
-        out.display(),
-        page.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
-
 /// A sibling binary of this one (`target/<profile>/<name>`), unless given.
 fn binary(given: &Option<PathBuf>, name: &str) -> Result<PathBuf> {
     let path = match given {
@@ -833,5 +807,5 @@ fn main() -> Result<()> {
         eprintln!("--dry-run: {} figures not written", rec.results.len());
         return Ok(());
     }
-    write_results(&args.out, rec.results, started)
+    markdown::write_results_and_page(&args.out, rec.results, "prover_bench", started)
 }
