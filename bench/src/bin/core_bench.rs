@@ -6,18 +6,13 @@
 //! machine hits both. The metrics are merged into `--out` (default `bench/results.json`)
 //! and `RESULTS.md` beside it is regenerated from the whole file. Progress goes to stderr.
 
-use std::{
-    collections::HashMap,
-    hint::black_box,
-    path::PathBuf,
-    time::{Instant, SystemTime},
-};
+use std::{collections::HashMap, hint::black_box, path::PathBuf, time::Instant};
 
 use anyhow::{ensure, Context, Result};
 use bench::{
-    markdown::{self, Header},
+    markdown,
     recorder::Recorder,
-    results::{machine_description, merge_into_file},
+    results::machine_description,
     workload::{transfer_batch, BatchShape, SplitMix64},
 };
 use clap::Parser;
@@ -410,27 +405,5 @@ fn main() -> Result<()> {
     bench_sequencer(&plan, &work, &single, &mut rec)?;
     bench_execution_uniform(&plan, &work, &single, &mut rec)?;
 
-    if let Some(dir) = args.out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let all = merge_into_file(&args.out, rec.results)
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    let header = Header {
-        machine: machine_description(),
-        date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        command: std::iter::once("cargo run --release -p bench --bin core_bench --".to_owned())
-            .chain(std::env::args().skip(1))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let page = args.out.with_file_name("RESULTS.md");
-    std::fs::write(&page, markdown::render(&all, &header))
-        .with_context(|| format!("writing {}", page.display()))?;
-    eprintln!(
-        "wrote {} and {} in {:.0} s",
-        args.out.display(),
-        page.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    markdown::write_results_and_page(&args.out, rec.results, "core_bench", started)
 }

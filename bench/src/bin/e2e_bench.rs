@@ -18,15 +18,15 @@ use std::{
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
         Arc, Mutex,
     },
-    time::{Duration, Instant, SystemTime},
+    time::{Duration, Instant},
 };
 
 use anyhow::{bail, ensure, Context, Result};
 use bench::{
     e2e::{proc_cpu_seconds, prometheus_value, rounds_workload, RoundsSpec, Shape},
-    markdown::{self, Header, E2E_REJECTED_PREFIX},
+    markdown::{self, E2E_REJECTED_PREFIX},
     recorder::Recorder,
-    results::{machine_description, merge_into_file, Results},
+    results::{machine_description, Results},
     scratch_db,
     stats::percentile,
     workload::SplitMix64,
@@ -913,28 +913,6 @@ fn main() -> Result<()> {
         "transfers",
     );
 
-    if let Some(dir) = args.out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
     forget_old_rejections(&args.out)?;
-    let all = merge_into_file(&args.out, rec.results)
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    let header = Header {
-        machine: machine_description(),
-        date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        command: std::iter::once("cargo run --release -p bench --bin e2e_bench --".to_owned())
-            .chain(std::env::args().skip(1))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let page = args.out.with_file_name("RESULTS.md");
-    fs::write(&page, markdown::render(&all, &header))
-        .with_context(|| format!("writing {}", page.display()))?;
-    eprintln!(
-        "wrote {} and {} in {:.0} s",
-        args.out.display(),
-        page.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    markdown::write_results_and_page(&args.out, rec.results, "e2e_bench", started)
 }

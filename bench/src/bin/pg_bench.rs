@@ -10,18 +10,12 @@
 //! them); they are merged into `--out` (default `bench/results.json`) and `RESULTS.md`
 //! beside it is regenerated. Progress goes to stderr.
 
-use std::{
-    fmt::Write as _,
-    fs,
-    path::PathBuf,
-    time::{Instant, SystemTime},
-};
+use std::{fmt::Write as _, path::PathBuf, time::Instant};
 
 use anyhow::{ensure, Context, Result};
 use bench::{
-    markdown::{self, format_value, Header},
+    markdown::{self, format_value},
     recorder::Recorder,
-    results::{machine_description, merge_into_file},
     scratch_db,
     workload::SplitMix64,
 };
@@ -348,29 +342,7 @@ fn main() -> Result<()> {
     rec.record("postgres.unnest_vs_insert", &ratio(1), "ratio");
     rec.record_one("postgres.bulk_rows", plan.rows as f64, "rows");
 
-    if let Some(dir) = args.out.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let all = merge_into_file(&args.out, rec.results)
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    let header = Header {
-        machine: machine_description(),
-        date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        command: std::iter::once("cargo run --release -p bench --bin pg_bench --".to_owned())
-            .chain(std::env::args().skip(1))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let page = args.out.with_file_name("RESULTS.md");
-    fs::write(&page, markdown::render(&all, &header))
-        .with_context(|| format!("writing {}", page.display()))?;
-    eprintln!(
-        "wrote {} and {} in {:.0} s",
-        args.out.display(),
-        page.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    markdown::write_results_and_page(&args.out, rec.results, "pg_bench", started)
 }
 
 #[cfg(test)]

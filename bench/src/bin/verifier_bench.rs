@@ -9,7 +9,7 @@
 //! run suffices. Figures (`markdown::VERIFIER` explains them) are merged into `--out`
 //! (default `bench/results.json`) and `RESULTS.md` beside it is regenerated.
 
-use std::{fs, path::PathBuf, time::SystemTime};
+use std::{fs, path::PathBuf, time::Instant};
 
 use alloy::{
     network::TransactionBuilder,
@@ -21,11 +21,7 @@ use alloy::{
     sol_types::{SolCall, SolValue},
 };
 use anyhow::{ensure, Context, Result};
-use bench::{
-    markdown::{self, Header},
-    recorder::Recorder,
-    results::{machine_description, merge_into_file},
-};
+use bench::{markdown, recorder::Recorder};
 use clap::Parser;
 use integration_tests::{creation_code, forge_build, repo_root, spawn_anvil};
 use prover::solidity::PROFILE_SECTIONS;
@@ -63,6 +59,7 @@ fn fixture(name: &str) -> Result<Vec<u8>> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    let started = Instant::now();
     let args = Args::parse();
     forge_build();
     let anvil = spawn_anvil(31337).context("anvil starts (run `make test` to install it)")?;
@@ -215,19 +212,5 @@ async fn main() -> Result<()> {
         "over EIP-170's code size cap"
     );
 
-    let all = merge_into_file(&args.out, rec.results)
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    let header = Header {
-        machine: machine_description(),
-        date: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        command: std::iter::once("cargo run --release -p bench --bin verifier_bench --".to_owned())
-            .chain(std::env::args().skip(1))
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let page = args.out.with_file_name("RESULTS.md");
-    fs::write(&page, markdown::render(&all, &header))
-        .with_context(|| format!("writing {}", page.display()))?;
-    eprintln!("wrote {} and {}", args.out.display(), page.display());
-    Ok(())
+    markdown::write_results_and_page(&args.out, rec.results, "verifier_bench", started)
 }
