@@ -196,6 +196,12 @@ impl Service {
         format!("http://{}{path}", self.address)
     }
 
+    /// The exit status if the process has exited (a service that dies after it answered
+    /// `/health`, e.g. on a fatal error, would otherwise leave a test waiting).
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Kills the process with SIGKILL, as a crash would, and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
