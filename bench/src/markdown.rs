@@ -15,7 +15,10 @@ use std::{
 
 use anyhow::Context as _;
 
-use crate::results::{machine_description, merge_into_file, Metric, Results};
+use crate::{
+    plots::plots_dir,
+    results::{machine_description, merge_into_file, Metric, Results},
+};
 
 /// Suffix of the companion metric that holds how many runs a figure is the median of
 /// (`signature.verify_us.runs` for `signature.verify_us`), so the run count lives in the
@@ -33,6 +36,18 @@ pub struct Header {
     pub date: String,
     /// The command that ran it.
     pub command: String,
+    /// The PNG files present in the plots directory beside the page (`plots/`): a
+    /// section shows those of its [`Section::plots`] that exist.
+    pub plots: Vec<String>,
+}
+
+/// A picture of a section's figures, drawn by its benchmark into `plots/`.
+#[derive(Clone, Copy, Debug)]
+pub struct Plot {
+    /// The file name in `plots/`.
+    pub file: &'static str,
+    /// What it shows (the image's alt text and caption).
+    pub caption: &'static str,
 }
 
 /// A group of metrics shown together with an explanation, when any of them is present.
@@ -50,6 +65,8 @@ pub struct Section {
     /// What the figures mean on the machine they were measured on (given its
     /// [`crate::results::machine_description`]).
     pub machine_note: fn(&str) -> String,
+    /// Its plots, shown under the table when their files exist.
+    pub plots: &'static [Plot],
 }
 
 /// The side-by-side ratios of `core_bench`: each is a median over runs in which both
@@ -67,7 +84,11 @@ pub const CORE_RATIOS: Section = Section {
         into a depth-32, 16-partition tree holding 50,000 leaves; `execute_batch` of \
         4,096 transfers among 10,000 funded accounts on a fresh clone of genesis, with \
         uniform senders and either 20% of recipients among 8 hot accounts (plain names) or \
-        uniform recipients (`_uniform`); signatures over pre-signed transfers.",
+        uniform recipients (`_uniform`); signatures over pre-signed transfers. The thread \
+        sweep (`*_tps_threads_<n>`, and the plot) runs signature verification of 2,048 \
+        pre-signed transfers and the hot-mix batch's execution in rayon pools of 1, 2, 4, … \
+        threads (up to twice the logical CPUs), rotating the order of the pools from run \
+        to run; the thin lines are ideal linear scaling from the 1-thread point.",
     metrics: &[
         "signature.verify_parallel_speedup",
         "tree.parallel_speedup",
@@ -75,8 +96,15 @@ pub const CORE_RATIOS: Section = Section {
         "sequencer.parallel_speedup_uniform",
         "sequencer.sigverify_cpu_share",
     ],
-    metric_prefixes: &[],
+    metric_prefixes: &[
+        "signature.verify_tps_threads_",
+        "sequencer.exec_tps_threads_",
+    ],
     machine_note: scaling_note,
+    plots: &[Plot {
+        file: "throughput_vs_threads.png",
+        caption: "Signature verification and batch execution throughput against rayon threads",
+    }],
 };
 
 /// The end-to-end load of `e2e_bench`: the real sequencer process, over HTTP, with
@@ -149,6 +177,10 @@ pub const E2E_LOAD: Section = Section {
     ],
     metric_prefixes: &[E2E_REJECTED_PREFIX],
     machine_note: e2e_note,
+    plots: &[Plot {
+        file: "e2e_latency.png",
+        caption: "Distribution of submit-to-executed latency under the saturating load",
+    }],
 };
 
 /// The bulk writes of `pg_bench`: the same transfer rows written into Postgres three
@@ -179,6 +211,7 @@ pub const PG_BULK: Section = Section {
     ],
     metric_prefixes: &[],
     machine_note: pg_note,
+    plots: &[],
 };
 
 /// The circuits and the prover of `circuit_bench`: circuit sizes, then one batch proven
@@ -278,6 +311,7 @@ pub const CIRCUITS: Section = Section {
     ],
     metric_prefixes: &[],
     machine_note: prover_note,
+    plots: &[],
 };
 
 /// The prover service of `prover_bench`: the real `prover` processes proving a batch the
@@ -291,8 +325,11 @@ pub const PROVER_SERVICE: Section = Section {
         circuits, so loading is not counted. Then it starts the release `sequencer` binary \
         with `--max-batch-size T` and a one-hour batch interval and POSTs T pre-signed \
         transfers in one array, so they seal as one batch at once: uniform senders and \
-        recipients among 2 funded accounts per transfer spread over all 16 partitions \
-        (15/16 of the transfers cross partitions), as `circuit_bench --full` proves. The \
+        recipients among 2 funded accounts per transfer (at least 256), spread over the \
+        first P partitions: the quick cases (`make bench`) are T = 32 over P = 2 (one chunk \
+        proof per partition, two for two workers to share), `--full` adds T = 256 and \
+        1,024 over all 16 partitions (15/16 of the transfers cross partitions), as \
+        `circuit_bench --full` proves. The \
         provers plan the batch (witness, jobs in `prover_jobs`) and prove its jobs. \
         `service_sealed_to_proven_s_<W>_<T>` is `batches.sealed_at` → the final (wrapper) \
         job's `finished_at`, both on the database's clock; `service_tps_<W>_<T>` = T / \
@@ -308,14 +345,19 @@ pub const PROVER_SERVICE: Section = Section {
         process holds its own copy of the circuits, 3.3 GB resident; `--process-per-worker` \
         runs one process per worker where memory allows). `sealed_to_proven_s_<T>` is the \
         figure with the most workers measured for T (`sealed_to_proven_workers_<T>`), \
-        `workers_speedup_2v1` = sealed → proven of 256 transfers with 1 worker / with 2 \
+        `workers_speedup_2v1_<T>` = sealed → proven of T transfers with 1 worker / with 2 \
         workers. Each figure is one run. The issue asks for proving throughput with 1 and \
         2 workers, scaling with more workers on a larger machine, and sealed → proven for \
         256 and 1,024 transfers.",
     metrics: &[
+        "prover.service_tps_1worker_32",
+        "prover.service_tps_2workers_32",
+        "prover.workers_speedup_2v1_32",
+        "prover.sealed_to_proven_s_32",
+        "prover.sealed_to_proven_workers_32",
         "prover.service_tps_1worker_256",
         "prover.service_tps_2workers_256",
-        "prover.workers_speedup_2v1",
+        "prover.workers_speedup_2v1_256",
         "prover.sealed_to_proven_s_256",
         "prover.sealed_to_proven_workers_256",
         "prover.sealed_to_proven_s_1024",
@@ -324,6 +366,7 @@ pub const PROVER_SERVICE: Section = Section {
     ],
     metric_prefixes: &["prover.service_"],
     machine_note: prover_service_note,
+    plots: &[],
 };
 
 /// The on-chain verifier of `verifier_bench`: the gas of one verification of the committed
@@ -389,6 +432,64 @@ pub const VERIFIER: Section = Section {
     ],
     metric_prefixes: &[],
     machine_note: gas_note,
+    plots: &[],
+};
+
+/// The L1 cost of batches of `l1_bench`: gas per batch and per transfer, data and fixed
+/// parts, for the issue's batch sizes.
+pub const L1_GAS: Section = Section {
+    heading: "l1_bench: L1 gas per batch and per transfer",
+    explanation: "Each batch is a real uniform batch of N signed transfers over the 16 \
+        partitions, executed by `rollup_core` and encoded as the sequencer posts it, and \
+        `l1.batch_gas_N` is the gas of its `commitBatch` transaction with the real verifier: \
+        21,000 + EIP-2028 calldata gas of the whole input (batch data and the 69,788-byte \
+        wrapper proof) + the `Rollup`'s own execution + the real `Plonky2Verifier`'s \
+        execution. A 4,096-transfer batch cannot be proven here in reasonable time, and the \
+        verification does not depend on the batch, so the parts are measured apart on \
+        Anvil in one run: the verifier's execution on the committed real proof (Prague \
+        rules), and the Rollup's execution by committing each real batch through the real \
+        `Rollup` with the real proof bytes on an Anvil under Cancun rules (no EIP-7623 \
+        floor, so a receipt's gas is 21,000 + calldata gas + execution exactly) whose \
+        verifier is a double that accepts (`contracts/test/utils/AcceptingVerifier.sol`; \
+        its own execution, measured alone, is taken out). Each batch's total is checked to \
+        be above EIP-7623's floor (`l1.floor_gas_N`), so Prague charges exactly it. \
+        `data_gas_per_transfer_N` = (calldata gas of the batch data + the execution of its \
+        Keccak data chain, `dataCommitment` measured alone) / N; `fixed_gas_per_transfer_N` \
+        = the rest of the batch's gas / N: the verification (`l1.verification_gas`, proof \
+        calldata and verifier execution), the base cost and the Rollup's state update, the \
+        same for every batch and amortised over it. `chunks_N` and `chunk_fill_N` show why \
+        small batches pay more data per transfer: each partition a batch touches posts \
+        whole 704-byte chunks (32 transfer slots), so 64 transfers over 16 partitions post \
+        16 chunks, mostly zero bytes (4 gas each). The issue's targets: at most 300 gas \
+        per transfer for data (met from 256 transfers up), and verification amortised to \
+        at most 1,000 gas per transfer at 4,096 transfers (`fixed_gas_per_transfer_4096`: \
+        not met while the verifier costs about 7.1M gas; see `verifier_bench`).",
+    metrics: &[
+        "l1.gas_per_transfer_4096",
+        "l1.gas_per_transfer_1024",
+        "l1.gas_per_transfer_256",
+        "l1.gas_per_transfer_64",
+        "l1.data_gas_per_transfer_4096",
+        "l1.data_gas_per_transfer_1024",
+        "l1.data_gas_per_transfer_256",
+        "l1.data_gas_per_transfer_64",
+        "l1.fixed_gas_per_transfer_4096",
+        "l1.fixed_gas_per_transfer_1024",
+        "l1.fixed_gas_per_transfer_256",
+        "l1.fixed_gas_per_transfer_64",
+        "l1.batch_gas_4096",
+        "l1.batch_gas_1024",
+        "l1.batch_gas_256",
+        "l1.batch_gas_64",
+        "l1.verification_gas",
+        "l1.verifier_execution_gas",
+    ],
+    metric_prefixes: &["l1."],
+    machine_note: gas_note,
+    plots: &[Plot {
+        file: "l1_gas_per_batch.png",
+        caption: "L1 gas per batch against batch size: the fixed part and the data part",
+    }],
 };
 
 /// Prefix of the per-reason rejection counts of `e2e_bench`
@@ -405,6 +506,7 @@ pub const SECTIONS: &[Section] = &[
     CIRCUITS,
     PROVER_SERVICE,
     VERIFIER,
+    L1_GAS,
 ];
 
 /// The logical CPU count in a [`crate::results::machine_description`] string.
@@ -572,6 +674,19 @@ fn is_run_count(name: &str, metric: &Metric, results: &Results) -> bool {
             .is_some_and(|base| results.contains_key(base))
 }
 
+/// The PNG files in `dir`, by name (none if it does not exist).
+fn present_plots(dir: &Path) -> Vec<String> {
+    let mut files: Vec<String> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".png"))
+        .collect();
+    files.sort();
+    files
+}
+
 const TABLE_HEAD: &str = "| Metric | Median | Runs | Unit | Measured |\n|---|---:|---:|---|---|\n";
 
 /// The whole page: header, the explained sections present in `results`, then every
@@ -611,6 +726,11 @@ pub fn render(results: &Results, header: &Header) -> String {
         for (name, metric) in &present {
             row(&mut out, name, metric, results, &header.machine);
         }
+        for plot in section.plots {
+            if header.plots.iter().any(|file| file == plot.file) {
+                let _ = writeln!(out, "\n![{}](plots/{})", plot.caption, plot.file);
+            }
+        }
         let _ = writeln!(
             out,
             "\n{}\n\n{}\n",
@@ -649,6 +769,7 @@ pub fn write_results_and_page(
             .chain(std::env::args().skip(1))
             .collect::<Vec<_>>()
             .join(" "),
+        plots: present_plots(&plots_dir(out)),
     };
     let page = out.with_file_name("RESULTS.md");
     fs::write(&page, render(&all, &header))
@@ -682,7 +803,25 @@ mod tests {
             machine: SMALL.into(),
             date: "2025-01-02T00:00:00Z".into(),
             command: "core_bench --quick".into(),
+            plots: vec![],
         }
+    }
+
+    #[test]
+    fn a_section_shows_its_plots_that_exist() {
+        let results = Results::from([(
+            "l1.gas_per_transfer_4096".into(),
+            metric(1960.0, "gas", SMALL),
+        )]);
+        let mut with_plot = header();
+        with_plot.plots = vec!["l1_gas_per_batch.png".into()];
+        let page = render(&results, &with_plot);
+        assert!(page.contains("](plots/l1_gas_per_batch.png)"), "{page}");
+        let page = render(&results, &header());
+        assert!(
+            !page.contains("plots/"),
+            "a missing plot is not linked: {page}"
+        );
     }
 
     #[test]
@@ -823,7 +962,7 @@ mod tests {
                 metric(1.0, "runs", SMALL),
             ),
             (
-                "prover.workers_speedup_2v1".into(),
+                "prover.workers_speedup_2v1_32".into(),
                 metric(1.02, "x", SMALL),
             ),
             (
@@ -836,7 +975,7 @@ mod tests {
         let service = page.split("## prover_bench").nth(1).unwrap();
         let service = service.split("## All metrics").next().unwrap();
         assert!(service.contains("| `prover.service_tps_1worker_256` | 0.500 | 1 | tx/s |"));
-        assert!(service.contains("| `prover.workers_speedup_2v1` | 1.02 | – | x |"));
+        assert!(service.contains("| `prover.workers_speedup_2v1_32` | 1.02 | – | x |"));
         assert!(service.contains("| `prover.service_cpu_s_9workers_8` |"));
         assert!(!service.contains("`prover.chunk_prove_s` |"));
         assert!(service.contains("share the same cores"));

@@ -6,11 +6,17 @@
 //! machine hits both. The metrics are merged into `--out` (default `bench/results.json`)
 //! and `RESULTS.md` beside it is regenerated from the whole file. Progress goes to stderr.
 
-use std::{collections::HashMap, hint::black_box, path::PathBuf, time::Instant};
+use std::{
+    collections::HashMap,
+    hint::black_box,
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
 use anyhow::{ensure, Context, Result};
 use bench::{
     markdown,
+    plots::{self, Chart, Series},
     recorder::Recorder,
     results::machine_description,
     workload::{transfer_batch, BatchShape, SplitMix64},
@@ -375,6 +381,104 @@ fn bench_execution_uniform(
     Ok(())
 }
 
+/// Thread counts of the scaling sweep: powers of two up to twice the logical CPUs (at
+/// least 4), so the plot shows where adding threads stops paying.
+fn sweep_threads() -> Vec<usize> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let top = (2 * cpus).max(4);
+    std::iter::successors(Some(1usize), |n| Some(n * 2))
+        .take_while(|&n| n <= top)
+        .collect()
+}
+
+/// Throughput of signature verification and of batch execution (hot mix) with 1, 2, 4, …
+/// threads (a rayon pool of each size, the thread counts in rotating order from run to
+/// run), recorded per thread count and drawn as `plots/throughput_vs_threads.png`.
+fn bench_thread_sweep(plan: &Plan, work: &Workload, rec: &mut Recorder, out: &Path) -> Result<()> {
+    let threads = sweep_threads();
+    let pools = threads
+        .iter()
+        .map(|&n| ThreadPoolBuilder::new().num_threads(n).build())
+        .collect::<std::result::Result<Vec<ThreadPool>, _>>()
+        .context("building the sweep's pools")?;
+    let signed = &work.signed[..plan.verify_count];
+    let runs = SWEEP_RUNS;
+    let mut verify: Vec<Vec<f64>> = vec![Vec::new(); threads.len()];
+    let mut execute: Vec<Vec<f64>> = vec![Vec::new(); threads.len()];
+    for run in 0..=runs {
+        for k in 0..threads.len() {
+            let i = (k + run) % threads.len();
+            let pool = &pools[i];
+            let (checked, verify_secs) = timed(|| {
+                pool.install(|| signed.par_iter().try_for_each(|s| black_box(s).verify()))
+            });
+            checked.context("a benchmark signature does not verify")?;
+            let mut state = work.genesis.clone();
+            let (outcome, execute_secs) =
+                timed(|| pool.install(|| state.execute_batch(&work.batch)));
+            outcome.context("executing the batch")?;
+            if run > 0 {
+                verify[i].push(signed.len() as f64 / verify_secs);
+                execute[i].push(work.batch.len() as f64 / execute_secs);
+            }
+        }
+        eprintln!(
+            "[thread sweep] {} over {threads:?} threads",
+            label(run, runs)
+        );
+    }
+    let mut verify_points = Vec::new();
+    let mut execute_points = Vec::new();
+    for (i, &n) in threads.iter().enumerate() {
+        rec.record(
+            &format!("signature.verify_tps_threads_{n}"),
+            &verify[i],
+            "tx/s",
+        );
+        rec.record(
+            &format!("sequencer.exec_tps_threads_{n}"),
+            &execute[i],
+            "tx/s",
+        );
+        let median = |v: &[f64]| bench::stats::median(v).unwrap_or(f64::NAN);
+        verify_points.push((n as f64, median(&verify[i])));
+        execute_points.push((n as f64, median(&execute[i])));
+    }
+    let ideal = |points: &[(f64, f64)]| {
+        let one = points[0].1;
+        points
+            .iter()
+            .map(|&(n, _)| (n, one * n))
+            .collect::<Vec<_>>()
+    };
+    let path = plots::plots_dir(out).join("throughput_vs_threads.png");
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let title = format!("Throughput against threads ({cpus} logical CPUs)");
+    plots::line_chart(
+        &path,
+        &Chart {
+            title: &title,
+            x_label: "rayon threads",
+            y_label: "transfers per second",
+            log2_x: true,
+            series: vec![
+                Series::measured(
+                    "batch execution (4,096 transfers, hot mix)",
+                    execute_points.clone(),
+                ),
+                Series::reference("execution, ideal linear scaling", ideal(&execute_points)),
+                Series::measured("signature verification", verify_points.clone()),
+                Series::reference("verification, ideal linear scaling", ideal(&verify_points)),
+            ],
+        },
+    )?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+/// Measured runs per thread count of the sweep (after one warm-up).
+const SWEEP_RUNS: usize = 5;
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let plan = Plan {
@@ -404,6 +508,7 @@ fn main() -> Result<()> {
     bench_tree(&plan, &single, &mut rec)?;
     bench_sequencer(&plan, &work, &single, &mut rec)?;
     bench_execution_uniform(&plan, &work, &single, &mut rec)?;
+    bench_thread_sweep(&plan, &work, &mut rec, &args.out)?;
 
     markdown::write_results_and_page(&args.out, rec.results, "core_bench", started)
 }

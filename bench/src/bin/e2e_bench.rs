@@ -25,6 +25,7 @@ use anyhow::{bail, ensure, Context, Result};
 use bench::{
     e2e::{proc_cpu_seconds, prometheus_value, rounds_workload, RoundsSpec, Shape},
     markdown::{self, E2E_REJECTED_PREFIX},
+    plots::{self, Chart, Series},
     recorder::Recorder,
     results::{machine_description, Results},
     scratch_db,
@@ -840,6 +841,8 @@ fn main() -> Result<()> {
     };
     let mut rec = Recorder::default();
     let mut verify_us = None;
+    // Every run's latency samples, pooled per workload, for the distribution plot.
+    let mut distributions: Vec<(&str, Vec<f64>)> = Vec::new();
     let outcome = (|| -> Result<()> {
         for shape in [Shape::Uniform, Shape::Hot] {
             eprintln!(
@@ -901,6 +904,9 @@ fn main() -> Result<()> {
                 &runs,
                 verify_us.expect("measured before the first run"),
             );
+            let mut pooled: Vec<f64> = runs.iter().flat_map(|r| r.latencies_ms.clone()).collect();
+            pooled.sort_by(f64::total_cmp);
+            distributions.push((shape.name(), pooled));
         }
         Ok(())
     })();
@@ -913,6 +919,42 @@ fn main() -> Result<()> {
         "transfers",
     );
 
+    draw_latency_distribution(&args.out, &distributions)?;
     forget_old_rejections(&args.out)?;
     markdown::write_results_and_page(&args.out, rec.results, "e2e_bench", started)
+}
+
+/// Draws the pooled submit → executed latencies of each workload as a cumulative
+/// distribution (`plots/e2e_latency.png`): the share of sampled transfers executed within
+/// each latency.
+fn draw_latency_distribution(out: &Path, distributions: &[(&str, Vec<f64>)]) -> Result<()> {
+    let series = distributions
+        .iter()
+        .filter(|(_, sorted)| !sorted.is_empty())
+        .map(|(name, sorted)| {
+            let n = sorted.len() as f64;
+            let points = sorted
+                .iter()
+                .enumerate()
+                .map(|(i, &ms)| (ms, (i + 1) as f64 / n))
+                .collect();
+            Series::measured(format!("{name} ({} samples)", sorted.len()), points)
+        })
+        .collect::<Vec<_>>();
+    if series.is_empty() {
+        return Ok(());
+    }
+    let path = plots::plots_dir(out).join("e2e_latency.png");
+    plots::line_chart(
+        &path,
+        &Chart {
+            title: "Submit to executed latency, cumulative (all runs pooled)",
+            x_label: "latency (ms)",
+            y_label: "share of sampled transfers",
+            log2_x: false,
+            series,
+        },
+    )?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
 }

@@ -47,10 +47,12 @@ use sqlx::{postgres::PgPoolOptions, PgPool, Row};
 /// Throughput and latency of the prover service (real processes, one sealed batch).
 #[derive(Debug, Parser)]
 struct Args {
-    /// 256 transfers with 1 worker, then with 2 workers (the default).
+    /// 32 transfers in 2 partitions with 1 worker, then with 2 workers (the default): a
+    /// batch of two chunks, so two workers have two chunk proofs to share.
     #[arg(long, conflicts_with = "full")]
     quick: bool,
-    /// The quick cases, then 1,024 transfers with 2 workers.
+    /// The quick cases, then 256 transfers over all 16 partitions with 1 and 2 workers and
+    /// 1,024 with 2 workers.
     #[arg(long)]
     full: bool,
     /// One case of this many transfers instead of the mode's (with `--workers`).
@@ -102,9 +104,12 @@ const ACCOUNTS_PER_TRANSFER: usize = 2;
 const MIN_ACCOUNTS: usize = 256;
 /// The workload's seed: the same batch on every run.
 const SEED: u64 = 0x9_b0_be_u64;
-/// The quick cases, and the batch `--full` adds (the issue's sizes).
-const QUICK_TRANSFERS: usize = 256;
-const FULL_TRANSFERS: usize = 1024;
+/// The quick cases' batch: 32 transfers among the accounts of 2 partitions (one chunk
+/// each, proven in minutes), and the batches `--full` adds (the issue's sizes) over all
+/// 16 partitions.
+const QUICK_TRANSFERS: usize = 32;
+const QUICK_PARTITIONS: usize = 2;
+const FULL_TRANSFERS: [usize; 2] = [256, 1024];
 /// How long the provers may take to load the circuits (slow on a busy machine).
 const READY_TIMEOUT: Duration = Duration::from_secs(900);
 /// How long the sequencer may take to serve `/health`.
@@ -125,6 +130,8 @@ const KINDS: [&str; 5] = ["chunk", "merge", "range", "top", "wrap"];
 struct Case {
     transfers: usize,
     workers: usize,
+    /// The partitions whose accounts send and receive (the first ones).
+    partitions: usize,
 }
 
 impl Case {
@@ -138,7 +145,12 @@ impl Case {
     }
 
     fn label(self) -> String {
-        format!("{} tx, {}", self.transfers, self.workers_label())
+        format!(
+            "{} tx in {} partitions, {}",
+            self.transfers,
+            self.partitions,
+            self.workers_label()
+        )
     }
 }
 
@@ -368,17 +380,10 @@ async fn run_case(ctx: &Setup<'_>, case: Case) -> Result<Outcome> {
     eprintln!(
         "[{label}] genesis of {accounts} accounts over {} partitions, signing {transfers} \
          uniform transfers",
-        tree.num_partitions()
+        case.partitions
     );
-    let batch = signed_uniform_batch(
-        tree,
-        CHAIN_ID,
-        tree.num_partitions(),
-        accounts,
-        transfers,
-        SEED,
-    )
-    .context("building the workload")?;
+    let batch = signed_uniform_batch(tree, CHAIN_ID, case.partitions, accounts, transfers, SEED)
+        .context("building the workload")?;
     // The genesis accounts partition by partition, in their creation order: the same
     // indices, hence the same state.
     let genesis_accounts = batch
@@ -687,24 +692,26 @@ fn main() -> Result<()> {
             vec![Case {
                 transfers,
                 workers: args.workers,
+                partitions: 1 << PARTITION_BITS,
             }]
         }
         None => {
+            let case = |transfers, workers, partitions| Case {
+                transfers,
+                workers,
+                partitions,
+            };
             let mut cases = vec![
-                Case {
-                    transfers: QUICK_TRANSFERS,
-                    workers: 1,
-                },
-                Case {
-                    transfers: QUICK_TRANSFERS,
-                    workers: 2,
-                },
+                case(QUICK_TRANSFERS, 1, QUICK_PARTITIONS),
+                case(QUICK_TRANSFERS, 2, QUICK_PARTITIONS),
             ];
             if args.full {
-                cases.push(Case {
-                    transfers: FULL_TRANSFERS,
-                    workers: 2,
-                });
+                let all = 1 << PARTITION_BITS;
+                cases.extend([
+                    case(FULL_TRANSFERS[0], 1, all),
+                    case(FULL_TRANSFERS[0], 2, all),
+                    case(FULL_TRANSFERS[1], 2, all),
+                ]);
             }
             cases
         }
@@ -775,7 +782,7 @@ fn main() -> Result<()> {
             .iter()
             .find(|o| o.case.transfers == transfers && o.case.workers == workers)
     };
-    for transfers in [QUICK_TRANSFERS, FULL_TRANSFERS] {
+    for transfers in [QUICK_TRANSFERS, FULL_TRANSFERS[0], FULL_TRANSFERS[1]] {
         if let Some(best) = outcomes
             .iter()
             .filter(|o| o.case.transfers == transfers)
@@ -793,12 +800,14 @@ fn main() -> Result<()> {
             );
         }
     }
-    if let (Some(one), Some(two)) = (find(QUICK_TRANSFERS, 1), find(QUICK_TRANSFERS, 2)) {
-        rec.record(
-            "prover.workers_speedup_2v1",
-            &[one.sealed_to_proven_s / two.sealed_to_proven_s],
-            "x",
-        );
+    for transfers in [QUICK_TRANSFERS, FULL_TRANSFERS[0]] {
+        if let (Some(one), Some(two)) = (find(transfers, 1), find(transfers, 2)) {
+            rec.record(
+                &format!("prover.workers_speedup_2v1_{transfers}"),
+                &[one.sealed_to_proven_s / two.sealed_to_proven_s],
+                "x",
+            );
+        }
     }
     if let Some(load) = load_average() {
         rec.record_one("prover.service_load_average", load, "load");

@@ -9,7 +9,7 @@
 //! run suffices. Figures (`markdown::VERIFIER` explains them) are merged into `--out`
 //! (default `bench/results.json`) and `RESULTS.md` beside it is regenerated.
 
-use std::{fs, path::PathBuf, time::Instant};
+use std::{path::PathBuf, time::Instant};
 
 use alloy::{
     network::TransactionBuilder,
@@ -18,12 +18,19 @@ use alloy::{
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
     sol,
-    sol_types::{SolCall, SolValue},
+    sol_types::SolCall,
 };
 use anyhow::{ensure, Context, Result};
-use bench::{markdown, recorder::Recorder};
+use bench::{
+    l1::{
+        calldata_floor_gas, calldata_gas, deploy, with_address_argument, wrapper_proof_fixture,
+        CODE_SIZE_CAP, TX_BASE_GAS, TX_GAS_CAP,
+    },
+    markdown,
+    recorder::Recorder,
+};
 use clap::Parser;
-use integration_tests::{creation_code, forge_build, repo_root, spawn_anvil};
+use integration_tests::{creation_code, forge_build, spawn_anvil};
 use prover::solidity::PROFILE_SECTIONS;
 
 /// Gas of one verification of the committed wrapper proof on Anvil.
@@ -34,27 +41,10 @@ struct Args {
     out: PathBuf,
 }
 
-/// EIP-7825's cap on one transaction's gas: every transaction here is sent with it.
-const TX_GAS_CAP: u64 = 1 << 24;
-/// The transaction's base cost.
-const TX_BASE_GAS: u64 = 21_000;
-/// EIP-170's cap on deployed code.
-const CODE_SIZE_CAP: usize = 24_576;
-
 sol! {
     interface IPlonky2Verifier {
         function verify(uint256[] calldata publicInputs, bytes calldata proof) external view returns (bool);
     }
-}
-
-/// EIP-2028 calldata tokens: 1 per zero byte, 4 per other byte.
-fn calldata_tokens(data: &[u8]) -> u64 {
-    data.iter().map(|&b| if b == 0 { 1 } else { 4 }).sum()
-}
-
-fn fixture(name: &str) -> Result<Vec<u8>> {
-    let path = repo_root().join("contracts/test/data/verifier").join(name);
-    fs::read(&path).with_context(|| format!("reading {}", path.display()))
 }
 
 #[tokio::main]
@@ -68,45 +58,29 @@ async fn main() -> Result<()> {
         .wallet(signer)
         .connect_http(anvil.endpoint_url());
 
-    let deploy = |code: Vec<u8>| {
-        let provider = &provider;
-        async move {
-            let receipt = provider
-                .send_transaction(TransactionRequest::default().with_deploy_code(code))
-                .await?
-                .get_receipt()
-                .await?;
-            ensure!(receipt.status(), "deployment reverted");
-            let address = receipt.contract_address.context("a created contract")?;
-            let size = provider.get_code_at(address).await?.len();
-            anyhow::Ok((address, size))
-        }
-    };
-    let with_evaluator = |mut code: Vec<u8>, evaluator: Address| {
-        code.extend_from_slice(&evaluator.abi_encode());
-        code
-    };
-    let (evaluator, evaluator_size) = deploy(creation_code(
-        "WrapperGateEvaluator.sol",
-        "WrapperGateEvaluator",
-    ))
+    let (evaluator, evaluator_size) = deploy(
+        &provider,
+        creation_code("WrapperGateEvaluator.sol", "WrapperGateEvaluator"),
+    )
     .await?;
-    let (verifier, verifier_size) = deploy(with_evaluator(
-        creation_code("Plonky2Verifier.sol", "Plonky2Verifier"),
-        evaluator,
-    ))
+    let (verifier, verifier_size) = deploy(
+        &provider,
+        with_address_argument(
+            creation_code("Plonky2Verifier.sol", "Plonky2Verifier"),
+            evaluator,
+        ),
+    )
     .await?;
-    let (profile, _) = deploy(with_evaluator(
-        creation_code("Plonky2VerifierProfile.sol", "Plonky2VerifierProfile"),
-        evaluator,
-    ))
+    let (profile, _) = deploy(
+        &provider,
+        with_address_argument(
+            creation_code("Plonky2VerifierProfile.sol", "Plonky2VerifierProfile"),
+            evaluator,
+        ),
+    )
     .await?;
 
-    let proof = fixture("wrapper_proof.bin")?;
-    let inputs: Vec<U256> = fixture("wrapper_public_inputs.bin")?
-        .chunks(32)
-        .map(U256::from_be_slice)
-        .collect();
+    let (inputs, proof) = wrapper_proof_fixture()?;
     let input = Bytes::from(
         IPlonky2Verifier::verifyCall {
             publicInputs: inputs,
@@ -116,9 +90,8 @@ async fn main() -> Result<()> {
     );
     // Prague's intrinsic gas: 21,000 + 4 per calldata token (EIP-2028), unless EIP-7623's
     // floor of 10 per token is higher than all the transaction spends.
-    let tokens = calldata_tokens(&input);
-    let calldata_gas = 4 * tokens;
-    let floor_gas = TX_BASE_GAS + 10 * tokens;
+    let calldata_gas = calldata_gas(&input);
+    let floor_gas = calldata_floor_gas(&input);
     let intrinsic = TX_BASE_GAS + calldata_gas;
     let call = |to: Address| {
         TransactionRequest::default()
