@@ -440,7 +440,10 @@ pub const VERIFIER: Section = Section {
 pub const L1_GAS: Section = Section {
     heading: "l1_bench: L1 gas per batch and per transfer",
     explanation: "Each batch is a real uniform batch of N signed transfers over the 16 \
-        partitions, executed by `rollup_core` and encoded as the sequencer posts it, and \
+        partitions, executed by `rollup_core` and encoded as the settlement module posts it \
+        (compact batch data v3: each chunk as its record counts and records, without the \
+        empty records the circuits' fixed 704-byte chunks carry; the contract puts them \
+        back before hashing), and \
         `l1.batch_gas_N` is the gas of its `commitBatch` transaction with the real verifier: \
         21,000 + EIP-2028 calldata gas of the whole input (batch data and the 69,788-byte \
         wrapper proof) + the `Rollup`'s own execution + the real `Plonky2Verifier`'s \
@@ -457,11 +460,13 @@ pub const L1_GAS: Section = Section {
         Keccak data chain, `dataCommitment` measured alone) / N; `fixed_gas_per_transfer_N` \
         = the rest of the batch's gas / N: the verification (`l1.verification_gas`, proof \
         calldata and verifier execution), the base cost and the Rollup's state update, the \
-        same for every batch and amortised over it. `chunks_N` and `chunk_fill_N` show why \
-        small batches pay more data per transfer: each partition a batch touches posts \
-        whole 704-byte chunks (32 transfer slots), so 64 transfers over 16 partitions post \
-        16 chunks, mostly zero bytes (4 gas each). The issue's targets: at most 300 gas \
-        per transfer for data (met from 256 transfers up), and verification amortised to \
+        same for every batch and amortised over it. `chunks_N` and `chunk_fill_N` show how \
+        the batch splits: each partition a batch touches has at least one chunk (32 \
+        transfer slots), so 64 transfers over 16 partitions take 16 chunks; compact \
+        calldata posts only their used records (plus 2 bytes and one Keccak per chunk), \
+        where the padded chunks cost 891 gas of data per transfer at 64 transfers and 213 \
+        at 4,096. The issue's targets: at most 300 gas per transfer for data (met at every \
+        size by the compact form), and verification amortised to \
         at most 1,000 gas per transfer at 4,096 transfers (`fixed_gas_per_transfer_4096`: \
         not met while the verifier costs about 7.1M gas; see `verifier_bench`).",
     metrics: &[

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {IBatchVerifier} from "./IBatchVerifier.sol";
 
 /// @title The rollup's L1 contract: the state root, moved only by proven batches
-/// @notice A batch is posted in one transaction with its compact data (batch data v2, the
+/// @notice A batch is posted in one transaction with its compact data (batch data v3, the
 ///         calldata anyone rebuilds the L2 state from) and its wrapper proof. The contract
 ///         recomputes the batch statement itself (prover/CIRCUITS.md §5):
 ///
@@ -28,11 +28,20 @@ import {IBatchVerifier} from "./IBatchVerifier.sol";
 ///      for a storage write of the commitment twice, with nothing gained while the
 ///      operator proves before posting. Batches are strictly sequential.
 contract Rollup {
-    /// @notice The only calldata layout this contract accepts (`rollup_core::batch_data`).
-    uint8 public constant BATCH_DATA_VERSION = 2;
-    /// @notice Bytes of one chunk of batch data: 32 transfer records of 16 bytes and 4
-    ///         new-account records of 48 bytes (`CHUNK_DATA_BYTES`).
+    /// @notice The only calldata layout this contract accepts: compact batch data
+    ///         (`rollup_core::batch_data::compact`), each chunk as a byte of record counts and
+    ///         its records, without the padding the circuits' fixed chunks carry.
+    uint8 public constant BATCH_DATA_VERSION = 3;
+    /// @notice Bytes of one chunk as the circuits and the data chain see it: 32 transfer
+    ///         records of 16 bytes, then 4 new-account records of 48 bytes, empty ones zero
+    ///         (`CHUNK_DATA_BYTES`).
     uint256 public constant CHUNK_BYTES = 704;
+    /// @notice Transfer records in a chunk, and their size.
+    uint256 public constant CHUNK_TRANSFERS = 32;
+    uint256 public constant TRANSFER_RECORD_BYTES = 16;
+    /// @notice New-account records in a chunk, and their size.
+    uint256 public constant CHUNK_NEW_ACCOUNTS = 4;
+    uint256 public constant NEW_ACCOUNT_RECORD_BYTES = 48;
     /// @notice Bytes of one genesis account in the `Genesis` event: the 40-byte public key,
     ///         then the balance as a big-endian u64.
     uint256 public constant GENESIS_ACCOUNT_BYTES = 48;
@@ -90,8 +99,11 @@ contract Rollup {
     error UnexpectedBatchNumber(uint64 expected, uint64 got);
     /// @notice The calldata's first byte is not `BATCH_DATA_VERSION`.
     error UnsupportedDataVersion(uint8 version);
-    /// @notice The calldata is not one version byte and at least one whole chunk.
+    /// @notice The calldata is too short for a version byte and one chunk header.
     error BadDataLength(uint256 length);
+    /// @notice The chunk at this offset of the calldata is truncated or holds more records
+    ///         than a chunk has slots for.
+    error MalformedChunk(uint256 offset);
     /// @notice The verifier returned false for the recomputed statement.
     error InvalidProof(bytes32 statement);
     /// @notice A root word is not a canonical Goldilocks element (deployment check).
@@ -148,7 +160,7 @@ contract Rollup {
     /// @notice Posts batch `number` and its proof; on success the state root becomes
     ///         `newRoot` and the fees are credited to the caller's pending balance.
     /// @param number Must be `lastVerifiedBatch + 1`.
-    /// @param data The batch data (v2): version byte, then whole chunks.
+    /// @param data The compact batch data (v3): version byte, then whole chunks.
     /// @param newRoot The state root after the batch, L1-encoded.
     /// @param fees The fees the batch's transfers paid.
     /// @param proof The wrapper proof, in the verifier's layout.
@@ -184,26 +196,54 @@ contract Rollup {
     }
 
     /// @notice The data commitment of batch calldata, as the circuits compute it: the Keccak
-    ///         chain `d0 = 0`, `d_{i+1} = keccak256(d_i || chunk_i)` over the chunks.
-    ///         Reverts unless the data is the version byte and at least one whole chunk (the
-    ///         records themselves are vouched for by the proof).
+    ///         chain `d0 = 0`, `d_{i+1} = keccak256(d_i || chunk_i)` over the chunks, each
+    ///         expanded to its `CHUNK_BYTES` (records, then zeros). Reverts unless the data
+    ///         is the version byte and whole chunks, at least one, each a header byte
+    ///         `t + 33 a` (`t <= 32` transfer records, `a <= 4` new-account records) then
+    ///         those records (the records themselves are vouched for by the proof).
     function dataCommitment(bytes calldata data) public pure returns (bytes32 link) {
         uint256 length = data.length;
-        if (length < 1 + CHUNK_BYTES || (length - 1) % CHUNK_BYTES != 0) revert BadDataLength(length);
+        if (length < 2) revert BadDataLength(length);
         uint8 version = uint8(data[0]);
         if (version != BATCH_DATA_VERSION) revert UnsupportedDataVersion(version);
+        uint256 malformedAt = type(uint256).max;
         assembly ("memory-safe") {
-            // Scratch past the free memory pointer, never allocated: link (32) || chunk (704),
-            // one keccak over 736 bytes per chunk, straight from calldata.
+            // Scratch past the free memory pointer, never allocated: link (32) || transfer
+            // records (512) || new-account records (192). Copying from past the end of
+            // calldata writes zeros: the buffer is zeroed once, then each chunk re-zeroes
+            // only the records the previous chunk wrote beyond its own.
             let buffer := mload(0x40)
-            let chunk := add(buffer, 32)
+            calldatacopy(add(buffer, 32), calldatasize(), CHUNK_BYTES)
+            let dirtyTransfers := 0
+            let dirtyAccounts := 0
             let end := add(data.offset, length)
-            for { let at := add(data.offset, 1) } lt(at, end) { at := add(at, CHUNK_BYTES) } {
+            for { let at := add(data.offset, 1) } lt(at, end) {} {
+                // The header byte is t + 33 a: t transfer and a new-account records.
+                let header := byte(0, calldataload(at))
+                let transferBytes := mul(mod(header, 33), 16)
+                let accountBytes := mul(div(header, 33), 48)
+                let next := add(add(at, 1), add(transferBytes, accountBytes))
+                // At most 4 new accounts (t is at most 32 by construction), all within the data.
+                if or(gt(next, end), gt(accountBytes, 192)) {
+                    malformedAt := sub(at, data.offset)
+                    break
+                }
                 mstore(buffer, link)
-                calldatacopy(chunk, at, CHUNK_BYTES)
+                calldatacopy(add(buffer, 32), add(at, 1), transferBytes)
+                if gt(dirtyTransfers, transferBytes) {
+                    calldatacopy(add(add(buffer, 32), transferBytes), calldatasize(), sub(dirtyTransfers, transferBytes))
+                }
+                calldatacopy(add(buffer, 544), add(add(at, 1), transferBytes), accountBytes)
+                if gt(dirtyAccounts, accountBytes) {
+                    calldatacopy(add(add(buffer, 544), accountBytes), calldatasize(), sub(dirtyAccounts, accountBytes))
+                }
+                dirtyTransfers := transferBytes
+                dirtyAccounts := accountBytes
                 link := keccak256(buffer, add(32, CHUNK_BYTES))
+                at := next
             }
         }
+        if (malformedAt != type(uint256).max) revert MalformedChunk(malformedAt);
     }
 
     /// @notice The batch statement hash (`rollup_core::statement::BatchStatement::hash`):

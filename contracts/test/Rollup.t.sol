@@ -7,8 +7,10 @@ import {Plonky2Verifier, IWrapperGateEvaluator} from "../src/verifier/Plonky2Ver
 import {WrapperGateEvaluator} from "../src/verifier/WrapperGateEvaluator.sol";
 import {TestBase} from "./utils/Cheats.sol";
 
-// Bytes of one chunk of batch data (`Rollup.CHUNK_BYTES`, `CHUNK_DATA_BYTES` in Rust).
+// Bytes of one chunk of batch data as hashed (`Rollup.CHUNK_BYTES`, `CHUNK_DATA_BYTES` in
+// Rust): 32 transfer records of 16 bytes, then 4 new-account records of 48 bytes.
 uint256 constant CHUNK = 704;
+uint256 constant TRANSFERS_BYTES = 512;
 
 /// @notice TEST DOUBLE of the wrapper-proof verifier, for the Rollup's bookkeeping tests only
 ///         (the real verifier is tested against real proofs in its own tests). It models the
@@ -69,11 +71,21 @@ contract RollupTest is TestBase {
 
     // ------------------------------------------------------------------ helpers
 
-    /// @dev Batch data of `chunks` chunks whose bytes depend on `seed` (L1 does not read
-    ///      the records, so any bytes do).
+    /// @dev Compact batch data (v3) of `chunks` chunks whose record counts and bytes depend
+    ///      on `seed` (L1 does not read the records, so any bytes do).
     function batchData(uint256 chunks, uint256 seed) internal pure returns (bytes memory data) {
-        uint256 length = 1 + chunks * CHUNK;
-        // Whole words of pseudo-random bytes, then the length and the version byte set.
+        data = hex"03";
+        for (uint256 i = 0; i < chunks; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            data = bytes.concat(data, chunkData(r % 33, (r >> 8) % 5, r));
+        }
+    }
+
+    /// @dev Compact batch data of `chunks` full chunks (32 transfers, 4 new accounts each),
+    ///      built in one allocation (large batches for the gas tests).
+    function fullBatchData(uint256 chunks, uint256 seed) internal pure returns (bytes memory data) {
+        uint256 stride = 1 + CHUNK;
+        uint256 length = 1 + chunks * stride;
         data = new bytes(length + 31);
         for (uint256 i = 1; i < length; i += 32) {
             bytes32 word = keccak256(abi.encode(seed, i));
@@ -84,16 +96,48 @@ contract RollupTest is TestBase {
         assembly ("memory-safe") {
             mstore(data, length)
         }
-        data[0] = 0x02;
+        data[0] = 0x03;
+        for (uint256 at = 1; at < length; at += stride) {
+            data[at] = bytes1(uint8(32 + 33 * 4));
+        }
     }
 
-    /// @dev The data chain in plain Solidity, independent of the contract's assembly.
+    /// @dev One compact chunk: its header `t + 33 a`, then `16 t + 48 a` pseudo-random
+    ///      record bytes (`a` up to 7 for the malformed cases).
+    function chunkData(uint256 t, uint256 a, uint256 seed) internal pure returns (bytes memory chunk) {
+        uint256 length = 16 * t + 48 * a;
+        // Whole words of pseudo-random bytes, then the real length.
+        bytes memory records = new bytes(length + 31);
+        for (uint256 i = 0; i < length; i += 32) {
+            bytes32 word = keccak256(abi.encode(seed, i));
+            assembly ("memory-safe") {
+                mstore(add(add(records, 32), i), word)
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(records, length)
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        chunk = bytes.concat(bytes1(uint8(t + 33 * a)), records);
+    }
+
+    /// @dev The data chain in plain Solidity, independent of the contract's assembly: each
+    ///      compact chunk expanded to its records and zeros, then hashed after the link.
     function referenceCommitment(bytes memory data) internal pure returns (bytes32 link) {
-        for (uint256 at = 1; at < data.length; at += CHUNK) {
+        uint256 at = 1;
+        while (at < data.length) {
+            uint256 t = uint8(data[at]) % 33;
+            uint256 a = uint8(data[at]) / 33;
+            at += 1;
             bytes memory chunk = new bytes(CHUNK);
-            for (uint256 j = 0; j < CHUNK; ++j) {
+            for (uint256 j = 0; j < 16 * t; ++j) {
                 chunk[j] = data[at + j];
             }
+            at += 16 * t;
+            for (uint256 j = 0; j < 48 * a; ++j) {
+                chunk[TRANSFERS_BYTES + j] = data[at + j];
+            }
+            at += 48 * a;
             link = keccak256(abi.encodePacked(link, chunk));
         }
     }
@@ -163,15 +207,15 @@ contract RollupTest is TestBase {
     /// @dev Pinned against `rollup_core` (sequencer settlement tests assert the same bytes
     ///      give the same commitment and statement in Rust).
     function test_known_answer_matches_rust() public view {
+        // One chunk: one transfer record and one new-account record (the Rust side pins
+        // `compact` of the padded chunk to these bytes).
         bytes memory data = abi.encodePacked(
-            hex"02",
+            hex"0322",
             hex"0100000001000000020000007d000140",
-            new bytes(496),
             hex"0100000002000000",
-            hex"11111111111111111111111111111111111111111111111111111111111111111111111111111111",
-            new bytes(144)
+            hex"11111111111111111111111111111111111111111111111111111111111111111111111111111111"
         );
-        assertEq(data.length, 1 + CHUNK, "one chunk");
+        assertEq(data.length, 2 + 16 + 48, "one compact chunk");
         bytes32 commitment = rollup.dataCommitment(data);
         assertEq(uint256(commitment), 0xfff360a5ebc22b18f1286babe454e94b5bbe332eac1af620e371e8b02a041459, "commitment");
         bytes32 statement = rollup.statementHash(GENESIS_ROOT, ROOT_1, commitment, 10);
@@ -189,17 +233,49 @@ contract RollupTest is TestBase {
 
     function test_malformed_data_is_rejected() public {
         bytes memory proof = new bytes(32);
-        uint256[6] memory badLengths = [uint256(0), 1, CHUNK, CHUNK + 2, 1 + CHUNK + CHUNK - 1, 1 + 2 * CHUNK + 1];
-        for (uint256 i = 0; i < badLengths.length; ++i) {
-            bytes memory data = new bytes(badLengths[i]);
-            if (data.length > 0) data[0] = 0x02;
-            vm.expectRevert(abi.encodeWithSelector(Rollup.BadDataLength.selector, badLengths[i]));
+        for (uint256 length = 0; length < 2; ++length) {
+            bytes memory data = new bytes(length);
+            if (length > 0) data[0] = 0x03;
+            vm.expectRevert(abi.encodeWithSelector(Rollup.BadDataLength.selector, length));
             commitAs(OPERATOR, 1, data, ROOT_1, 0, proof);
         }
-        bytes memory v1 = batchData(1, 1);
-        v1[0] = 0x01;
-        vm.expectRevert(abi.encodeWithSelector(Rollup.UnsupportedDataVersion.selector, uint8(1)));
-        commitAs(OPERATOR, 1, v1, ROOT_1, 0, proof);
+        bytes memory v2 = batchData(1, 1);
+        v2[0] = 0x02;
+        vm.expectRevert(abi.encodeWithSelector(Rollup.UnsupportedDataVersion.selector, uint8(2)));
+        commitAs(OPERATOR, 1, v2, ROOT_1, 0, proof);
+
+        bytes memory one = chunkData(2, 1, 5);
+        // A chunk header after a whole chunk, without its record.
+        expectMalformed(bytes.concat(hex"03", one, hex"01"), 1 + one.length);
+        // Records cut short: the header promises more than follows.
+        bytes memory short = bytes.concat(hex"03", one);
+        assembly ("memory-safe") {
+            mstore(short, sub(mload(short), 1))
+        }
+        expectMalformed(short, 1);
+        // More new accounts than a chunk has slots for (headers 165 and up).
+        expectMalformed(bytes.concat(hex"03", chunkData(0, 5, 5)), 1);
+        expectMalformed(bytes.concat(hex"03", one, chunkData(24, 7, 5)), 1 + one.length);
+    }
+
+    function expectMalformed(bytes memory data, uint256 offset) internal {
+        vm.expectRevert(abi.encodeWithSelector(Rollup.MalformedChunk.selector, offset));
+        commitAs(OPERATOR, 1, data, ROOT_1, 0, new bytes(32));
+    }
+
+    function test_empty_records_cost_no_calldata_but_are_hashed() public view {
+        // A chunk of nothing and the same chunk spelled with one zero transfer record are
+        // different calldata for the same padded chunk: the same commitment.
+        bytes memory empty = hex"0300";
+        bytes memory zeroRecord = abi.encodePacked(hex"0301", new bytes(16));
+        assertEq(
+            uint256(rollup.dataCommitment(empty)), uint256(rollup.dataCommitment(zeroRecord)), "same padded chunk"
+        );
+        assertEq(
+            uint256(rollup.dataCommitment(empty)),
+            uint256(keccak256(abi.encodePacked(bytes32(0), new bytes(CHUNK)))),
+            "one keccak of the zero link and a zero chunk"
+        );
     }
 
     // ------------------------------------------------------------------ commits
@@ -248,10 +324,11 @@ contract RollupTest is TestBase {
     }
 
     function test_tampered_calldata_fails_the_statement() public {
-        bytes memory data = batchData(3, 7);
+        bytes memory data = fullBatchData(3, 7);
         bytes memory proof = proofFor(GENESIS_ROOT, data, ROOT_1, 10);
-        // One flipped bit anywhere in any chunk changes the data chain, hence the statement.
-        uint256[3] memory positions = [uint256(1), CHUNK + 100, data.length - 1];
+        // One flipped bit in any record of any chunk changes the data chain, hence the
+        // statement.
+        uint256[3] memory positions = [uint256(2), CHUNK + 100, data.length - 1];
         for (uint256 i = 0; i < positions.length; ++i) {
             bytes memory tampered = bytes.concat(data);
             tampered[positions[i]] = tampered[positions[i]] ^ 0x01;
@@ -260,7 +337,7 @@ contract RollupTest is TestBase {
             commitAs(OPERATOR, 1, tampered, ROOT_1, 10, proof);
         }
         // Dropping the last chunk is tampering too.
-        bytes memory truncated = batchData(2, 7);
+        bytes memory truncated = fullBatchData(2, 7);
         vm.expectRevert();
         commitAs(OPERATOR, 1, truncated, ROOT_1, 10, proof);
         // Claiming other fees or another root than proven.
@@ -325,7 +402,7 @@ contract RollupTest is TestBase {
     function gasOfBatch(uint256 chunks) internal {
         bytes memory first = batchData(1, 0);
         commitAs(OPERATOR, 1, first, ROOT_1, 1, proofFor(GENESIS_ROOT, first, ROOT_1, 1));
-        bytes memory data = batchData(chunks, chunks);
+        bytes memory data = fullBatchData(chunks, chunks);
         bytes memory proof = abi.encodePacked(rollup.statementHash(ROOT_1, ROOT_2, rollup.dataCommitment(data), 1));
         // Every slot cold again, as in a transaction of its own.
         logs.cool(address(rollup));
@@ -382,8 +459,7 @@ contract RollupRealVerifierTest is TestBase {
 
     function test_a_real_proof_of_another_statement_is_rejected() public {
         bytes memory proof = files.readFileBinary("test/data/verifier/wrapper_proof.bin");
-        bytes memory data = new bytes(1 + CHUNK);
-        data[0] = 0x02;
+        bytes memory data = hex"0300";
         vm.prank(OPERATOR);
         vm.expectRevert();
         rollup.commitBatch(1, data, GENESIS_ROOT, 0, proof);

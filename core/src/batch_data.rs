@@ -31,6 +31,12 @@
 //!
 //! Indices are global leaf indices of the state tree (depth at most 32 for this format).
 //!
+//! ## On L1: compact calldata
+//!
+//! The Rollup contract receives this data without its padding ([`compact`], version 3):
+//! each chunk as its record counts and records, expanded back to these chunks before
+//! hashing, so that empty records cost no calldata.
+//!
 //! ## Cost
 //!
 //! A transfer posts one 16-byte record, in its sender's partition: the credit in the
@@ -681,6 +687,8 @@ impl BatchData {
         Ok(DataCommitment::of_chunks(&self.encode_chunks()?))
     }
 }
+
+pub mod compact;
 
 #[cfg(test)]
 mod tests;

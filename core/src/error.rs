@@ -180,6 +180,15 @@ pub enum Error {
         /// The length of the input.
         len: usize,
     },
+    /// Compact (L1) batch data that does not expand: a truncated chunk, or more records
+    /// than a chunk holds (`batch_data::compact`).
+    #[error("compact batch data, at byte {at}: {reason}")]
+    InvalidCompactData {
+        /// Offset of the offending chunk header (or count) in the calldata.
+        at: usize,
+        /// What is wrong there.
+        reason: &'static str,
+    },
     /// A batch without chunks: every batch posts at least one, so that its proof has a
     /// data chain to state.
     #[error("batch data without chunks")]

@@ -27,7 +27,7 @@ use alloy::{
 };
 use rollup_core::{
     account::Account,
-    batch_data::{BatchData, DataCommitment, PUBLIC_KEY_BYTES},
+    batch_data::{compact::expand, BatchData, DataCommitment, PUBLIC_KEY_BYTES},
     genesis::GenesisAccount,
     hash::Digest,
     schnorr::PublicKey,
@@ -322,14 +322,16 @@ pub async fn restore_from_l1(l1_url: &str, rollup: Address) -> Result<Restored> 
                     "transaction {tx_hash} of batch {number} is not a direct commitBatch call: {e}"
                 ))
             })?;
+            // The posted data is compact: the chunks come back padded, as they were proven.
+            let data = expand(&call.data)?;
             if call.number != number
-                || DataCommitment::of_calldata(&call.data)?.0 != event.dataCommitment.0
+                || DataCommitment::of_calldata(&data)?.0 != event.dataCommitment.0
             {
                 return Err(invalid(format!(
                     "the calldata of {tx_hash} does not match batch {number}'s event"
                 )));
             }
-            let fees = replayer.apply(&call.data)?;
+            let fees = replayer.apply(&data)?;
             if fees != event.fees {
                 return Err(invalid(format!(
                     "batch {number}'s records pay {fees} in fees, its event says {}",

@@ -47,7 +47,7 @@ use bench::{
 use clap::Parser;
 use integration_tests::{anvil_binary, creation_code, forge_build, spawn_anvil};
 use rollup_core::{
-    batch_data::{BatchData, CHUNK_TRANSFERS},
+    batch_data::{compact::compact, BatchData, CHUNK_TRANSFERS},
     transfer::Transfer,
     tree::TreeConfig,
 };
@@ -85,13 +85,17 @@ const FIXED_TARGET_4096: f64 = 1_000.0;
 /// A real batch's posted form.
 struct PostedBatch {
     transfers: usize,
+    /// Chunks of the batch (each proven by one chunk proof).
+    chunks: usize,
+    /// The compact calldata the settlement module posts.
     data: Vec<u8>,
     new_root: B256,
     fees: u64,
 }
 
 /// A uniform batch of `transfers` over every partition, executed and encoded as the
-/// sequencer seals it (`sequencer::batcher::seal`).
+/// sequencer seals it (`sequencer::batcher::seal`) and the settlement module posts it
+/// (compact).
 fn posted_batch(transfers: usize) -> Result<PostedBatch> {
     let tree = TreeConfig::new(TREE_DEPTH, PARTITION_BITS)?;
     let accounts = (ACCOUNTS_PER_TRANSFER * transfers).max(MIN_ACCOUNTS);
@@ -105,9 +109,9 @@ fn posted_batch(transfers: usize) -> Result<PostedBatch> {
     )?;
     let plain: Vec<Transfer> = batch.transfers.iter().map(|t| t.transfer).collect();
     let outcome = batch.state.execute_batch(&plain)?;
+    let chunks = outcome.chunks();
     let data = BatchData {
-        chunks: outcome
-            .chunks()
+        chunks: chunks
             .iter()
             .map(|chunk| chunk.data())
             .collect::<rollup_core::Result<_>>()?,
@@ -115,7 +119,8 @@ fn posted_batch(transfers: usize) -> Result<PostedBatch> {
     .encode()?;
     Ok(PostedBatch {
         transfers,
-        data,
+        chunks: chunks.len(),
+        data: compact(&data)?,
         new_root: root_to_l1(&outcome.new_root),
         fees: outcome.fees,
     })
@@ -243,7 +248,7 @@ async fn main() -> Result<()> {
         ensure!(batch_gas < TX_GAS_CAP, "over EIP-7825's cap");
         let m = Measured {
             transfers: batch.transfers,
-            chunks: (batch.data.len() - 1) / rollup_core::batch_data::CHUNK_DATA_BYTES,
+            chunks: batch.chunks,
             data_bytes: batch.data.len(),
             batch_gas,
             floor_gas,

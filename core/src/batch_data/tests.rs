@@ -1113,7 +1113,19 @@ proptest! {
         let batch = random_batch(&mut rng, &pool, chunks);
         let bytes = batch.encode().unwrap();
         prop_assert_eq!(bytes.len(), BatchData::encoded_len(chunks));
-        prop_assert_eq!(BatchData::decode(&bytes), Ok(batch));
+        prop_assert_eq!(BatchData::decode(&bytes), Ok(batch.clone()));
+        // L1's compact form: only the used records, and exactly these bytes back.
+        let compacted = compact::compact(&bytes).unwrap();
+        let used: usize = batch
+            .chunks
+            .iter()
+            .map(|c| {
+                c.transfers.len() * TRANSFER_RECORD_BYTES
+                    + c.new_accounts.len() * NEW_ACCOUNT_RECORD_BYTES
+            })
+            .sum();
+        prop_assert_eq!(compacted.len(), 1 + chunks * compact::CHUNK_HEADER_BYTES + used);
+        prop_assert_eq!(compact::expand(&compacted), Ok(bytes));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use alloy::{
     sol_types::SolCall,
     transports::TransportError,
 };
-use rollup_core::batch_data::DataCommitment;
+use rollup_core::batch_data::{compact::compact, DataCommitment};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -327,9 +327,10 @@ impl Settler {
                 root_to_l1(&batch.old_root)
             )));
         }
+        // L1 takes the data without its chunks' padding and puts it back before hashing.
         let call = IRollup::commitBatchCall {
             number,
-            data: batch.data.into(),
+            data: compact(&batch.data)?.into(),
             newRoot: root_to_l1(&batch.new_root),
             fees: batch.fees,
             proof: proof.into(),

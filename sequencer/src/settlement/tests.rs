@@ -3,7 +3,10 @@
 
 use alloy::{primitives::B256, sol_types::SolCall};
 use rollup_core::{
-    batch_data::{DataCommitment, CHUNK_DATA_BYTES},
+    batch_data::{
+        compact::{compact, expand},
+        DataCommitment, CHUNK_DATA_BYTES,
+    },
     hash::hash_elements,
     statement::BatchStatement,
 };
@@ -27,6 +30,18 @@ fn the_contracts_known_answer_holds_in_rust() {
     let mut data = vec![2u8];
     data.extend_from_slice(&chunk);
     let commitment = DataCommitment::of_calldata(&data).unwrap();
+    // What L1 receives: the chunk as one transfer record and one new-account record.
+    let posted = compact(&data).unwrap();
+    assert_eq!(
+        hex::encode(&posted),
+        format!(
+            "0322{}{}{}",
+            "0100000001000000020000007d000140",
+            "0100000002000000",
+            "11".repeat(40)
+        )
+    );
+    assert_eq!(expand(&posted).unwrap(), data);
     assert_eq!(
         commitment.to_string(),
         "0xfff360a5ebc22b18f1286babe454e94b5bbe332eac1af620e371e8b02a041459"
