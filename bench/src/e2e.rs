@@ -24,14 +24,48 @@ pub const FRESH_SHARE: f64 = 0.05;
 /// What a fresh account receives: enough for every later round's spend.
 pub const FRESH_FUNDING: u64 = 1_000_000;
 
+/// How a workload picks recipients: the contention it puts on accounts and partitions.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Contention {
+    /// Hot recipients (the first funded keys): contention on a few accounts.
+    pub hot_recipients: usize,
+    /// Share of transfers sent to a hot recipient.
+    pub hot_share: f64,
+    /// Share of a genesis sender's transfers that fund a fresh account, which spends some
+    /// rounds later (receive-then-spend; see [`RoundsSpec::spend_after`]).
+    pub fresh_share: f64,
+    /// Share of the other transfers (neither hot nor funding) whose recipient is in another
+    /// partition than the sender; `None` leaves it to the uniform draw ((P-1)/P of them).
+    /// A sender alone in its partition among the funded accounts always sends across.
+    pub cross_partition_share: Option<f64>,
+}
+
+impl Contention {
+    /// Uniform recipients among the funded accounts.
+    pub const UNIFORM: Self = Self {
+        hot_recipients: 0,
+        hot_share: 0.0,
+        fresh_share: 0.0,
+        cross_partition_share: None,
+    };
+    /// [`HOT_SHARE`] to [`HOT_RECIPIENTS`], [`FRESH_SHARE`] funding fresh accounts.
+    pub const HOT: Self = Self {
+        hot_recipients: HOT_RECIPIENTS,
+        hot_share: HOT_SHARE,
+        fresh_share: FRESH_SHARE,
+        cross_partition_share: None,
+    };
+}
+
 /// Which transfer pattern a run submits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Shape {
-    /// Uniform random recipients among the funded accounts.
+    /// Uniform random recipients among the funded accounts ([`Contention::UNIFORM`]).
     Uniform,
-    /// [`HOT_SHARE`] of transfers to [`HOT_RECIPIENTS`] accounts, plus receive-then-spend
-    /// of fresh accounts ([`FRESH_SHARE`]).
+    /// [`Contention::HOT`]: hot recipients plus receive-then-spend of fresh accounts.
     Hot,
+    /// A contention given on the command line.
+    Custom(Contention),
 }
 
 impl Shape {
@@ -41,6 +75,7 @@ impl Shape {
         match self {
             Shape::Uniform => "uniform",
             Shape::Hot => "hot",
+            Shape::Custom(_) => "custom",
         }
     }
 
@@ -49,6 +84,16 @@ impl Shape {
         match self {
             Shape::Uniform => "",
             Shape::Hot => "_hot",
+            Shape::Custom(_) => "_custom",
+        }
+    }
+
+    /// How its recipients are picked.
+    pub fn contention(self) -> Contention {
+        match self {
+            Shape::Uniform => Contention::UNIFORM,
+            Shape::Hot => Contention::HOT,
+            Shape::Custom(contention) => contention,
         }
     }
 }
@@ -74,14 +119,16 @@ pub struct RoundsSpec {
 
 /// `spec.count` transfers in submission order (see the module docs), valid in that order
 /// against `keys[..spec.funded]` funded with `spec.balance` each (and nonces 0);
-/// `keys[spec.funded..]` are the fresh accounts the `hot` shape funds and then spends
-/// from.
+/// `keys[spec.funded..]` are the fresh accounts a shape with a `fresh_share` funds and
+/// then spends from. `partitions[i]` is the partition of `keys[i]`, needed (for the
+/// funded keys) only by a contention with a `cross_partition_share`.
 ///
 /// Amounts are 1..=1000 with fee 1 (all exactly packable for L1); every debit is checked
 /// against the tracked balance as the list is built.
 pub fn rounds_workload(
     rng: &mut SplitMix64,
     keys: &[PublicKey],
+    partitions: &[usize],
     spec: RoundsSpec,
 ) -> Vec<Transfer> {
     let RoundsSpec {
@@ -92,7 +139,22 @@ pub fn rounds_workload(
         spend_after,
         chain_id,
     } = spec;
-    assert!(funded >= 2 && funded <= keys.len() && HOT_RECIPIENTS <= funded);
+    let contention = shape.contention();
+    assert!(funded >= 2 && funded <= keys.len() && contention.hot_recipients <= funded);
+    let mut funded_in_partition: std::collections::HashMap<usize, usize> = Default::default();
+    if contention.cross_partition_share.is_some() {
+        for &partition in &partitions[..funded] {
+            *funded_in_partition.entry(partition).or_default() += 1;
+        }
+    }
+    if let Some(share) = contention.cross_partition_share {
+        assert!(partitions.len() >= funded, "the funded keys' partitions");
+        let first = partitions[0];
+        assert!(
+            share == 0.0 || partitions[..funded].iter().any(|&p| p != first),
+            "cross-partition transfers need funded keys in two partitions"
+        );
+    }
     let mut balances: Vec<u64> = (0..keys.len())
         .map(|i| if i < funded { balance } else { 0 })
         .collect();
@@ -113,18 +175,28 @@ pub fn rounds_workload(
             if out.len() == count {
                 break;
             }
+            // Whether an ordinary recipient must be in another partition (decided once per
+            // transfer, then drawn until one fits). A sender with no funded peer in its
+            // partition can only send across.
+            let cross = contention
+                .cross_partition_share
+                .map(|share| rng.chance(share) || funded_in_partition[&partitions[from]] < 2);
             let (to, amount) = loop {
-                let pick = match shape {
-                    Shape::Hot if rng.chance(HOT_SHARE) => {
-                        (rng.below(HOT_RECIPIENTS as u64) as usize, None)
-                    }
+                let pick = if contention.hot_recipients > 0 && rng.chance(contention.hot_share) {
+                    (rng.below(contention.hot_recipients as u64) as usize, None)
+                } else if from < funded
+                    && next_fresh < keys.len()
+                    && contention.fresh_share > 0.0
+                    && rng.chance(contention.fresh_share)
+                {
                     // Only genesis accounts are rich enough to fund fresh ones.
-                    Shape::Hot
-                        if from < funded && next_fresh < keys.len() && rng.chance(FRESH_SHARE) =>
-                    {
-                        (next_fresh, Some(FRESH_FUNDING))
+                    (next_fresh, Some(FRESH_FUNDING))
+                } else {
+                    let to = rng.below(funded as u64) as usize;
+                    if cross.is_some_and(|cross| (partitions[to] != partitions[from]) != cross) {
+                        continue;
                     }
-                    _ => (rng.below(funded as u64) as usize, None),
+                    (to, None)
                 };
                 if pick.0 != from {
                     break pick;
@@ -222,7 +294,7 @@ mod tests {
     fn uniform_rounds_give_every_sender_one_transfer_per_round() {
         let keys = keys(20);
         let mut rng = SplitMix64::new(1);
-        let transfers = rounds_workload(&mut rng, &keys, spec(95, Shape::Uniform, 20));
+        let transfers = rounds_workload(&mut rng, &keys, &[], spec(95, Shape::Uniform, 20));
         assert_eq!(transfers.len(), 95);
         // Round r holds exactly the nonce-r transfers of all 20 senders.
         for (round, chunk) in transfers.chunks(20).enumerate() {
@@ -236,7 +308,7 @@ mod tests {
         let keys = keys(60);
         let funded = 40;
         let mut rng = SplitMix64::new(2);
-        let transfers = rounds_workload(&mut rng, &keys, spec(600, Shape::Hot, funded));
+        let transfers = rounds_workload(&mut rng, &keys, &[], spec(600, Shape::Hot, funded));
         let hot = transfers
             .iter()
             .filter(|t| keys[..HOT_RECIPIENTS].contains(&t.to))
@@ -251,6 +323,51 @@ mod tests {
         let first_spend = first_spend.expect("fresh accounts spend");
         assert!(first_spend - first_funding >= 100);
         check_valid_in_order(&keys, funded, &transfers);
+    }
+
+    #[test]
+    fn the_cross_partition_share_is_what_was_asked() {
+        let keys = keys(256);
+        let config = TreeConfig::default();
+        let partitions: Vec<usize> = keys
+            .iter()
+            .map(|k| rollup_core::account::partition_of_key(k, &config))
+            .collect();
+        let crossing = |transfers: &[Transfer]| {
+            let index = |key: &PublicKey| keys.iter().position(|k| k == key).unwrap();
+            transfers
+                .iter()
+                .filter(|t| partitions[index(&t.from)] != partitions[index(&t.to)])
+                .count() as f64
+                / transfers.len() as f64
+        };
+        for share in [0.0, 0.3, 1.0] {
+            let shape = Shape::Custom(Contention {
+                cross_partition_share: Some(share),
+                ..Contention::UNIFORM
+            });
+            let mut rng = SplitMix64::new(7);
+            let transfers = rounds_workload(&mut rng, &keys, &partitions, spec(2_000, shape, 64));
+            let measured = crossing(&transfers);
+            assert!(
+                (measured - share).abs() < 0.05,
+                "asked {share}, got {measured}"
+            );
+            check_valid_in_order(&keys, 64, &transfers);
+        }
+        // Hot recipients with a custom share and count.
+        let shape = Shape::Custom(Contention {
+            hot_recipients: 2,
+            hot_share: 0.5,
+            ..Contention::UNIFORM
+        });
+        let mut rng = SplitMix64::new(8);
+        let transfers = rounds_workload(&mut rng, &keys, &[], spec(2_000, shape, 64));
+        let hot = transfers
+            .iter()
+            .filter(|t| keys[..2].contains(&t.to))
+            .count() as f64;
+        assert!((hot / 2_000.0 - 0.5).abs() < 0.05, "{hot}");
     }
 
     #[test]

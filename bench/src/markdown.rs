@@ -119,7 +119,11 @@ pub const E2E_LOAD: Section = Section {
         ordered in nonce rounds (every account sends its n-th transfer in round n), so \
         nonces arrive in order. Workloads: uniform random recipients (plain names), and \
         `_hot`: 20% of transfers to 8 hot accounts plus 5% funding fresh accounts that \
-        spend from a few rounds later (receive-then-spend). \
+        spend from a few rounds later (receive-then-spend). The contention is configurable \
+        (`--hot-accounts`, `--hot-share`, `--fresh-share`, `--cross-partition-share`: the \
+        share of transfers whose recipient is in another partition than the sender); a \
+        run with any of them measures that one workload, recorded with the suffix \
+        `_custom`. \
         `e2e_tps` = executed transfers / (first submit → `sequencer_transfers_executed_total` \
         reaching the accepted count, polled every 25 ms); `accept_tps` = accepted / \
         submission time (every 202 received). `e2e_unexecuted` counts accepted transfers \

@@ -23,7 +23,10 @@ use std::{
 
 use anyhow::{bail, ensure, Context, Result};
 use bench::{
-    e2e::{proc_cpu_seconds, prometheus_value, rounds_workload, RoundsSpec, Shape},
+    e2e::{
+        proc_cpu_seconds, prometheus_value, rounds_workload, Contention, RoundsSpec, Shape,
+        HOT_RECIPIENTS,
+    },
     markdown::{self, E2E_REJECTED_PREFIX},
     plots::{self, Chart, Series},
     recorder::Recorder,
@@ -35,6 +38,7 @@ use bench::{
 use clap::Parser;
 use rayon::prelude::*;
 use rollup_core::{
+    account::partition_of_key,
     genesis::{Genesis, GenesisAccount},
     schnorr::{PublicKey, SecretKey},
     transfer::{SignedTransfer, Transfer},
@@ -82,6 +86,59 @@ struct Args {
     /// Transfers per run (overrides the mode's).
     #[arg(long)]
     transfers: Option<usize>,
+    /// Contention of a custom workload, run instead of the two standard ones (metrics
+    /// suffixed `_custom`): hot recipients (the first funded accounts)...
+    #[arg(long)]
+    hot_accounts: Option<usize>,
+    /// ...the share of transfers sent to them...
+    #[arg(long)]
+    hot_share: Option<f64>,
+    /// ...the share of a genesis sender's transfers that fund a fresh account (which
+    /// spends later)...
+    #[arg(long)]
+    fresh_share: Option<f64>,
+    /// ...and the share of the other transfers whose recipient is in another partition
+    /// than the sender (default: as uniform recipients fall, 15/16 with 16 partitions).
+    #[arg(long)]
+    cross_partition_share: Option<f64>,
+}
+
+impl Args {
+    /// The custom contention, if any of its options is given.
+    fn custom_contention(&self) -> Result<Option<Contention>> {
+        if self.hot_accounts.is_none()
+            && self.hot_share.is_none()
+            && self.fresh_share.is_none()
+            && self.cross_partition_share.is_none()
+        {
+            return Ok(None);
+        }
+        let share = |name: &str, value: Option<f64>| -> Result<f64> {
+            let value = value.unwrap_or(0.0);
+            ensure!(
+                (0.0..=1.0).contains(&value),
+                "--{name} must be between 0 and 1"
+            );
+            Ok(value)
+        };
+        let hot_share = share("hot-share", self.hot_share)?;
+        let hot_recipients =
+            self.hot_accounts
+                .unwrap_or(if hot_share > 0.0 { HOT_RECIPIENTS } else { 0 });
+        ensure!(
+            hot_share == 0.0 || hot_recipients > 0,
+            "--hot-share needs --hot-accounts above 0"
+        );
+        Ok(Some(Contention {
+            hot_recipients,
+            hot_share,
+            fresh_share: share("fresh-share", self.fresh_share)?,
+            cross_partition_share: match self.cross_partition_share {
+                Some(value) => Some(share("cross-partition-share", Some(value))?),
+                None => None,
+            },
+        }))
+    }
 }
 
 /// Chain id of the benchmark's genesis and transfers.
@@ -759,12 +816,17 @@ fn main() -> Result<()> {
     } else {
         QUICK
     };
+    let custom = args.custom_contention()?;
+    let shapes = match custom {
+        Some(contention) => vec![Shape::Custom(contention)],
+        None => vec![Shape::Uniform, Shape::Hot],
+    };
     let plan = Plan {
         runs: args.runs.unwrap_or(mode.runs).max(1),
         accounts: args
             .accounts
             .unwrap_or(mode.accounts)
-            .max(bench::e2e::HOT_RECIPIENTS + 2),
+            .max(custom.map_or(HOT_RECIPIENTS, |c| c.hot_recipients) + 2),
         transfers: args.transfers.unwrap_or(mode.transfers).max(1),
     };
     ensure!(
@@ -827,6 +889,10 @@ fn main() -> Result<()> {
     let genesis_path = work_dir.join("genesis.json");
     fs::write(&genesis_path, genesis.to_json())?;
     let keys: HashMap<PublicKey, SecretKey> = public.iter().copied().zip(secrets).collect();
+    let partitions: Vec<usize> = public
+        .par_iter()
+        .map(|key| partition_of_key(key, &TreeConfig::default()))
+        .collect();
 
     let runtime = tokio::runtime::Runtime::new()?;
     let ctx = RunContext {
@@ -844,7 +910,7 @@ fn main() -> Result<()> {
     // Every run's latency samples, pooled per workload, for the distribution plot.
     let mut distributions: Vec<(&str, Vec<f64>)> = Vec::new();
     let outcome = (|| -> Result<()> {
-        for shape in [Shape::Uniform, Shape::Hot] {
+        for &shape in &shapes {
             eprintln!(
                 "[setup] {} workload: {} transfers, signing",
                 shape.name(),
@@ -859,7 +925,7 @@ fn main() -> Result<()> {
                 spend_after: 4 * args.clients * args.array,
                 chain_id: CHAIN_ID,
             };
-            let transfers = rounds_workload(&mut rng, &public, spec);
+            let transfers = rounds_workload(&mut rng, &public, &partitions, spec);
             if verify_us.is_none() {
                 let sample: Vec<SignedTransfer> = transfers[..transfers.len().min(512)]
                     .iter()
