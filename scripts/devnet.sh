@@ -217,6 +217,23 @@ demo_transfers() {
     follow_proof "$batch"
     follow_settlement "$batch"
   done
+  restore_from_l1 "$latest"
+}
+
+# Rebuilds the L2 state from L1 alone (the Genesis event and every commitBatch calldata) and
+# checks its root against the sequencer's root after batch $1.
+restore_from_l1() {
+  local restored root expected
+  restored="$(target/release/rollup restore --l1 "$l1_url" --rollup "$(rollup_address)")"
+  say "restored from L1 alone: $restored"
+  root="$(sed -E 's/.*"state_root":"([^"]+)".*/\1/' <<<"$restored")"
+  expected="$(curl -sf "http://$sequencer_listen/v1/batches/$1" | sed -E 's/.*"new_root":"([^"]+)".*/\1/')"
+  if [ "$root" = "$expected" ]; then
+    say "the state rebuilt from L1 has the sequencer's root after batch $1: $root"
+  else
+    say "the state rebuilt from L1 has root $root, the sequencer's after batch $1 is $expected"
+    exit 1
+  fi
 }
 
 case "${1:-start}" in
