@@ -96,6 +96,7 @@ fn config(deployment: &Deployment, operator: PrivateKeySigner) -> SettlementConf
         confirmations: 1,
         poll_interval: Duration::from_millis(50),
         resubmit_after: Duration::from_secs(60),
+        receipt_grace: Duration::from_secs(30),
         max_reverts: 1,
     }
 }

@@ -37,6 +37,10 @@ struct Cli {
     /// Seconds an unmined transaction waits before it is replaced with higher fees.
     #[arg(long, env = "SETTLEMENT_RESUBMIT_SECS", default_value_t = 120)]
     resubmit_secs: u64,
+    /// Seconds a sent transaction whose nonce L1 reports used may lack a receipt before it
+    /// counts as replaced (nodes can report the nonce before they serve the receipt).
+    #[arg(long, env = "SETTLEMENT_RECEIPT_GRACE_SECS", default_value_t = 30)]
+    receipt_grace_secs: u64,
     /// Reverted transactions of one batch after which the module stops.
     #[arg(long, env = "SETTLEMENT_MAX_REVERTS", default_value_t = 3)]
     max_reverts: u64,
@@ -60,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
         confirmations: cli.confirmations.max(1),
         poll_interval: Duration::from_millis(cli.poll_ms.max(10)),
         resubmit_after: Duration::from_secs(cli.resubmit_secs.max(1)),
+        receipt_grace: Duration::from_secs(cli.receipt_grace_secs),
         max_reverts: cli.max_reverts.max(1),
     };
     settlement::launch(config, &cli.database_url, cli.listen, Arc::new(StoredAsL1)).await?;

@@ -83,6 +83,13 @@ pub struct SettlementConfig {
     pub poll_interval: Duration,
     /// How long a transaction may wait unmined before it is replaced with higher fees.
     pub resubmit_after: Duration,
+    /// How long after sending a transaction whose nonce L1 reports used may still lack a
+    /// receipt before it counts as replaced: a node can report the sender's nonce moved on
+    /// before it serves the receipt of the transaction that moved it (seen on Anvil while
+    /// it mines a 7M-gas verification), and a transaction wrongly counted as dropped would
+    /// leave its batch verified on L1 with no record of how. Longer on an L1 whose nodes
+    /// lag behind each other.
+    pub receipt_grace: Duration,
     /// How many reverted transactions of one batch stop the module (a revert that
     /// repeats is a bug or a wrong deployment, not bad luck).
     pub max_reverts: u64,

@@ -27,13 +27,6 @@ use crate::{Error, Result};
 /// Tracing target of the module.
 const TARGET: &str = "sequencer::settlement";
 
-/// How long after sending a transaction whose nonce L1 reports used may still lack a
-/// receipt before it counts as replaced: a node can report the sender's nonce moved on
-/// before it serves the receipt of the transaction that moved it (seen on Anvil while it
-/// mines a 7M-gas verification), and a transaction wrongly counted as dropped would leave
-/// its batch verified on L1 with no record of how.
-const RECEIPT_GRACE: Duration = Duration::from_secs(30);
-
 /// What one pass did, which sets how soon the next one runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
@@ -264,7 +257,7 @@ impl Settler {
             // The nonce is used: by this transaction if its receipt shows up now (mined
             // between the two requests) or within the grace, else by another one (a
             // replacement of it won).
-            if tx.age_secs < RECEIPT_GRACE.as_secs_f64()
+            if tx.age_secs < self.config.receipt_grace.as_secs_f64()
                 || self
                     .provider
                     .get_transaction_receipt(hash)
