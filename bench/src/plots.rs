@@ -138,39 +138,37 @@ pub fn line_chart(path: &Path, chart: &Chart<'_>) -> Result<()> {
             .x_label_area_size(48)
             .y_label_area_size(80);
         if chart.log2_x {
-            let mut ctx = builder
-                .build_cartesian_2d((x_min..x_max * 1.05).log_scale().base(2.0), y_range.clone())?;
-            ctx.configure_mesh()
-                .x_desc(chart.x_label)
-                .y_desc(chart.y_label)
-                .label_style(("sans-serif", 15))
-                .light_line_style(RGBColor(238, 238, 238))
-                .x_label_formatter(&|x| format_tick(*x))
-                .y_label_formatter(&|y| format_tick(*y))
-                .draw()?;
-            draw_series(&mut ctx, &chart.series)?;
-            legend(&mut ctx)?;
+            let x = (x_min..x_max * 1.05).log_scale().base(2.0);
+            draw_on(builder.build_cartesian_2d(x, y_range)?, chart)?;
         } else {
             let span = (x_max - x_min).max(f64::MIN_POSITIVE);
-            let mut ctx = builder.build_cartesian_2d(
-                (x_min - span * 0.02)..(x_max + span * 0.05),
-                y_range.clone(),
-            )?;
-            ctx.configure_mesh()
-                .x_desc(chart.x_label)
-                .y_desc(chart.y_label)
-                .label_style(("sans-serif", 15))
-                .light_line_style(RGBColor(238, 238, 238))
-                .x_label_formatter(&|x| format_tick(*x))
-                .y_label_formatter(&|y| format_tick(*y))
-                .draw()?;
-            draw_series(&mut ctx, &chart.series)?;
-            legend(&mut ctx)?;
+            let x = (x_min - span * 0.02)..(x_max + span * 0.05);
+            draw_on(builder.build_cartesian_2d(x, y_range)?, chart)?;
         }
         root.present()?;
         Ok(())
     };
     draw().map_err(|e| anyhow!("drawing {}: {e}", path.display()))
+}
+
+/// The mesh, the series and the legend, on either kind of x axis.
+fn draw_on<X>(
+    mut ctx: Ctx<'_, X>,
+    chart: &Chart<'_>,
+) -> std::result::Result<(), Box<dyn std::error::Error>>
+where
+    X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    ctx.configure_mesh()
+        .x_desc(chart.x_label)
+        .y_desc(chart.y_label)
+        .label_style(("sans-serif", 15))
+        .light_line_style(RGBColor(238, 238, 238))
+        .x_label_formatter(&|x| format_tick(*x))
+        .y_label_formatter(&|y| format_tick(*y))
+        .draw()?;
+    draw_series(&mut ctx, &chart.series)?;
+    legend(&mut ctx)
 }
 
 type Ctx<'a, X> =
@@ -265,24 +263,26 @@ mod tests {
     fn a_chart_is_written_as_a_png() {
         // `make test` and `make bench` install the font (Makefile: fonts).
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/chart.png");
-        line_chart(
-            &path,
-            &Chart {
-                title: "t",
-                x_label: "x",
-                y_label: "y",
-                log2_x: true,
-                series: vec![
-                    Series::measured("a", vec![(1.0, 10.0), (2.0, 19.0), (4.0, 30.0)]),
-                    Series::reference("ideal", vec![(1.0, 10.0), (4.0, 40.0)]),
-                ],
-            },
-        )
-        .unwrap();
-        let bytes = fs::read(&path).unwrap();
-        assert_eq!(&bytes[1..4], b"PNG");
-        assert!(bytes.len() > 2_000, "a real picture, not an empty frame");
+        for log2_x in [true, false] {
+            let path = dir.path().join(format!("sub/chart_{log2_x}.png"));
+            line_chart(
+                &path,
+                &Chart {
+                    title: "t",
+                    x_label: "x",
+                    y_label: "y",
+                    log2_x,
+                    series: vec![
+                        Series::measured("a", vec![(1.0, 10.0), (2.0, 19.0), (4.0, 30.0)]),
+                        Series::reference("ideal", vec![(1.0, 10.0), (4.0, 40.0)]),
+                    ],
+                },
+            )
+            .unwrap();
+            let bytes = fs::read(&path).unwrap();
+            assert_eq!(&bytes[1..4], b"PNG");
+            assert!(bytes.len() > 2_000, "a real picture, not an empty frame");
+        }
     }
 
     #[test]

@@ -26,6 +26,21 @@ use crate::{
     workload::{transfer_batch, BatchShape, SplitMix64},
 };
 
+/// The devnet's tree (depth 32, 2^4 partitions) and chain id: the shape of the cached
+/// circuits and of the committed on-chain verifier, which the proving and L1 benchmarks
+/// measure.
+pub const DEVNET_TREE_DEPTH: u32 = 32;
+/// See [`DEVNET_TREE_DEPTH`].
+pub const DEVNET_PARTITION_BITS: u32 = 4;
+/// See [`DEVNET_TREE_DEPTH`].
+pub const DEVNET_CHAIN_ID: u64 = 31337;
+
+/// Funded accounts of a benchmark batch of `transfers` transfers: two per transfer, at
+/// least 256, so that senders rarely repeat.
+pub fn funded_accounts(transfers: usize) -> usize {
+    (2 * transfers).max(256)
+}
+
 /// Genesis balance of every account: far above what a sender spends in one batch.
 const BALANCE: u64 = 1_000_000_000;
 

@@ -23,8 +23,9 @@ use anyhow::{ensure, Context, Result};
 use bench::{
     markdown::{self, format_value},
     proving::{
-        clock_ticks, own_cpu_seconds, peak_rss_bytes, reset_peak_rss, row_census, rss_bytes,
-        signed_uniform_batch, BatchTotals, NodeTime, KINDS,
+        clock_ticks, funded_accounts, own_cpu_seconds, peak_rss_bytes, reset_peak_rss, row_census,
+        rss_bytes, signed_uniform_batch, BatchTotals, NodeTime, DEVNET_CHAIN_ID as CHAIN_ID,
+        DEVNET_PARTITION_BITS as PARTITION_BITS, DEVNET_TREE_DEPTH as TREE_DEPTH, KINDS,
     },
     recorder::Recorder,
     results::Results,
@@ -81,11 +82,6 @@ struct Args {
     render_only: bool,
 }
 
-/// The devnet's (and production's) tree: depth 32, 2^4 partitions.
-const TREE_DEPTH: u32 = 32;
-const PARTITION_BITS: u32 = 4;
-/// The devnet's chain id.
-const CHAIN_ID: u64 = 31337;
 /// The batch size of the targets (2,500 rows per transfer, recursion at most 30%).
 const TARGET_TRANSFERS: usize = 1024;
 /// The quick mode's batch: uniform among the accounts of two adjacent partitions, enough
@@ -93,9 +89,6 @@ const TARGET_TRANSFERS: usize = 1024;
 /// lifts of one, a second merge level, all four range levels) in 18 proofs.
 const QUICK_TRANSFERS: usize = 160;
 const QUICK_PARTITIONS: usize = 2;
-/// Funded accounts per transfer of the batch (at least [`MIN_ACCOUNTS`]).
-const ACCOUNTS_PER_TRANSFER: usize = 2;
-const MIN_ACCOUNTS: usize = 256;
 /// The workload's seed: the same batch on every run.
 const SEED: u64 = 0xc1_4c_u64;
 /// Chained permutations over which Keccak-f\[1600\]'s rows are averaged (the XOR rows
@@ -144,7 +137,7 @@ impl PlannedBatch {
         partitions: usize,
         merge_levels: usize,
     ) -> Result<Self> {
-        let accounts = (ACCOUNTS_PER_TRANSFER * transfers).max(MIN_ACCOUNTS);
+        let accounts = funded_accounts(transfers);
         let batch = signed_uniform_batch(
             params.tree,
             params.chain_id,

@@ -41,7 +41,10 @@ use bench::{
     },
     markdown,
     plots::{self, Chart, Series},
-    proving::signed_uniform_batch,
+    proving::{
+        funded_accounts, signed_uniform_batch, DEVNET_CHAIN_ID as CHAIN_ID,
+        DEVNET_PARTITION_BITS as PARTITION_BITS, DEVNET_TREE_DEPTH as TREE_DEPTH,
+    },
     recorder::Recorder,
 };
 use clap::Parser;
@@ -70,13 +73,6 @@ sol! {
 
 /// The batch sizes.
 const SIZES: [usize; 4] = [64, 256, 1024, 4096];
-/// The devnet's tree and chain id (the verifier's circuit).
-const TREE_DEPTH: u32 = 32;
-const PARTITION_BITS: u32 = 4;
-const CHAIN_ID: u64 = 31337;
-/// Funded accounts per transfer (at least [`MIN_ACCOUNTS`]), as the other benchmarks.
-const ACCOUNTS_PER_TRANSFER: usize = 2;
-const MIN_ACCOUNTS: usize = 256;
 const SEED: u64 = 0x11_9a5;
 /// The targets, per transfer.
 const DATA_TARGET: f64 = 300.0;
@@ -98,7 +94,7 @@ struct PostedBatch {
 /// (compact).
 fn posted_batch(transfers: usize) -> Result<PostedBatch> {
     let tree = TreeConfig::new(TREE_DEPTH, PARTITION_BITS)?;
-    let accounts = (ACCOUNTS_PER_TRANSFER * transfers).max(MIN_ACCOUNTS);
+    let accounts = funded_accounts(transfers);
     let mut batch = signed_uniform_batch(
         tree,
         CHAIN_ID,

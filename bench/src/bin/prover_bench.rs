@@ -29,7 +29,10 @@ use anyhow::{bail, ensure, Context, Result};
 use bench::{
     e2e::proc_cpu_seconds,
     markdown,
-    proving::{clock_ticks, signed_uniform_batch},
+    proving::{
+        clock_ticks, funded_accounts, signed_uniform_batch, DEVNET_CHAIN_ID as CHAIN_ID,
+        DEVNET_PARTITION_BITS as PARTITION_BITS, DEVNET_TREE_DEPTH as TREE_DEPTH,
+    },
     recorder::Recorder,
     results::machine_description,
     scratch_db,
@@ -95,13 +98,6 @@ struct Args {
     timeout: Option<Duration>,
 }
 
-/// The devnet's tree (depth 32, 2^4 partitions) and chain id: the cached circuits'.
-const TREE_DEPTH: u32 = 32;
-const PARTITION_BITS: u32 = 4;
-const CHAIN_ID: u64 = 31337;
-/// Funded accounts per transfer (at least [`MIN_ACCOUNTS`]), as `circuit_bench`.
-const ACCOUNTS_PER_TRANSFER: usize = 2;
-const MIN_ACCOUNTS: usize = 256;
 /// The workload's seed: the same batch on every run.
 const SEED: u64 = 0x9_b0_be_u64;
 /// The quick cases' batch: 32 transfers among the accounts of 2 partitions (one chunk
@@ -376,7 +372,7 @@ async fn run_case(ctx: &Setup<'_>, case: Case) -> Result<Outcome> {
     let label = case.label();
     let transfers = case.transfers;
     let tree = TreeConfig::new(TREE_DEPTH, PARTITION_BITS)?;
-    let accounts = (ACCOUNTS_PER_TRANSFER * transfers).max(MIN_ACCOUNTS);
+    let accounts = funded_accounts(transfers);
     eprintln!(
         "[{label}] genesis of {accounts} accounts over {} partitions, signing {transfers} \
          uniform transfers",
