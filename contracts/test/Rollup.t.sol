@@ -85,19 +85,9 @@ contract RollupTest is TestBase {
     ///      built in one allocation (large batches for the gas tests).
     function fullBatchData(uint256 chunks, uint256 seed) internal pure returns (bytes memory data) {
         uint256 stride = 1 + CHUNK;
-        uint256 length = 1 + chunks * stride;
-        data = new bytes(length + 31);
-        for (uint256 i = 1; i < length; i += 32) {
-            bytes32 word = keccak256(abi.encode(seed, i));
-            assembly ("memory-safe") {
-                mstore(add(add(data, 32), i), word)
-            }
-        }
-        assembly ("memory-safe") {
-            mstore(data, length)
-        }
+        data = randomBytes(1 + chunks * stride, seed);
         data[0] = 0x03;
-        for (uint256 at = 1; at < length; at += stride) {
+        for (uint256 at = 1; at < data.length; at += stride) {
             data[at] = bytes1(uint8(32 + 33 * 4));
         }
     }
@@ -105,20 +95,24 @@ contract RollupTest is TestBase {
     /// @dev One compact chunk: its header `t + 33 a`, then `16 t + 48 a` pseudo-random
     ///      record bytes (`a` up to 7 for the malformed cases).
     function chunkData(uint256 t, uint256 a, uint256 seed) internal pure returns (bytes memory chunk) {
-        uint256 length = 16 * t + 48 * a;
-        // Whole words of pseudo-random bytes, then the real length.
-        bytes memory records = new bytes(length + 31);
+        bytes memory records = randomBytes(16 * t + 48 * a, seed);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        chunk = bytes.concat(bytes1(uint8(t + 33 * a)), records);
+    }
+
+    /// @dev `length` pseudo-random bytes from `seed`, one allocation: whole words of
+    ///      Keccak output, then the real length.
+    function randomBytes(uint256 length, uint256 seed) internal pure returns (bytes memory out) {
+        out = new bytes(length + 31);
         for (uint256 i = 0; i < length; i += 32) {
             bytes32 word = keccak256(abi.encode(seed, i));
             assembly ("memory-safe") {
-                mstore(add(add(records, 32), i), word)
+                mstore(add(add(out, 32), i), word)
             }
         }
         assembly ("memory-safe") {
-            mstore(records, length)
+            mstore(out, length)
         }
-        // forge-lint: disable-next-line(unsafe-typecast)
-        chunk = bytes.concat(bytes1(uint8(t + 33 * a)), records);
     }
 
     /// @dev The data chain in plain Solidity, independent of the contract's assembly: each
