@@ -75,8 +75,9 @@ ensure_genesis() {
 
 # Deploys the gate evaluator, the verifier and the Rollup (genesis root and accounts from
 # the devnet's genesis) unless .devnet/deployment.json names a Rollup that has code on the
-# running Anvil. A fresh deployment starts L1 from genesis, so the settlement history of
-# an earlier chain is dropped (the module posts every proven batch again).
+# running Anvil. A fresh deployment starts L1 from genesis with an empty deposit queue, so
+# it starts a fresh chain: the devnet database (batches that consumed the old L1's
+# deposits, settlement history) is recreated.
 rollup_address() { sed -E 's/.*"rollup":"(0x[0-9a-fA-F]{40})".*/\1/' "$state/deployment.json"; }
 deploy_contracts() {
   if [ -f "$state/deployment.json" ]; then
@@ -91,10 +92,9 @@ deploy_contracts() {
   ROLLUP_DEPLOY_KEY="$operator_key" target/release/rollup deploy --l1 "$l1_url" \
     --genesis "$state/genesis/genesis.json" --artifacts contracts/out >"$state/deployment.json.tmp"
   mv "$state/deployment.json.tmp" "$state/deployment.json"
-  if [ -n "$(psql "$devnet_url" -tAc "SELECT to_regclass('l1_transactions')")" ]; then
-    psql "$devnet_url" -qc "DELETE FROM l1_transactions"
-  fi
-  say "deployed: $(cat "$state/deployment.json")"
+  psql "$base_url" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)"
+  psql "$base_url" -qc "CREATE DATABASE $database"
+  say "deployed (fresh chain, database $database recreated): $(cat "$state/deployment.json")"
 }
 
 start_sequencer() {
@@ -184,9 +184,78 @@ follow_proof() {
   say "batch $batch was not proven in time; see $state/prover*.log"; exit 1
 }
 
-# Signs transfers between the genesis accounts (across partitions), submits them together
-# (so that they share a batch or two), and follows them until they are executed in a
-# stored batch.
+# Anvil's second to fourth default accounts: a depositor and two L1 recipients of the
+# demo's withdrawals (the first is the operator).
+depositor_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+eth_recipient_key=0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
+token_recipient_key=0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
+l1_address() { "$bin/cast" wallet address --private-key "$1"; }
+balances() { # address: the sequencer's executed balances of it, [ETH, test token]
+  curl -sf "http://$sequencer_listen/v1/accounts/$1" | sed -E 's/.*"balances":(\[[^]]*\]).*/\1/'
+}
+
+# Deposits on L1: ETH to a new L2 key (the deposit creates its account) and test tokens
+# (minted by the devnet's open faucet) to the first genesis account; waits until the
+# settlement module has seen them confirmed and a batch has credited them.
+demo_deposits() {
+  local keys=("$state"/genesis/*.key) newcomer holder
+  rm -f "$state/newcomer.key"
+  newcomer="$(target/release/rollup keygen --out "$state/newcomer.key")"
+  newcomer="${newcomer##* }"
+  holder="$(target/release/rollup address --key "${keys[0]}")"
+  say "deposit on L1: $(target/release/rollup deposit --l1 "$l1_url" --rollup "$(rollup_address)" \
+    --l1-key "$depositor_key" --to "$newcomer" --amount 50000000)"
+  say "deposit on L1: $(target/release/rollup deposit --l1 "$l1_url" --rollup "$(rollup_address)" \
+    --l1-key "$depositor_key" --to "$holder" --amount 7000000 --token 1 --mint)"
+  for _ in $(seq 1 300); do
+    [ "$(balances "$newcomer")" = '["50000000","0"]' ] && break
+    sleep 0.2
+  done
+  say "deposits credited on L2: new account $newcomer $(balances "$newcomer"), \
+genesis account ${holder:0:18}… $(balances "$holder") ([ETH gwei, test token units])"
+}
+
+# Withdrawals: the deposit-made account sends ETH back to L1, the first genesis account
+# some of its test tokens; both to L1 addresses whose keys the demo holds, to claim later.
+demo_withdrawals() {
+  local keys=("$state"/genesis/*.key) hashes=() url="http://$sequencer_listen"
+  hashes+=("$(target/release/rollup withdraw --key "$state/newcomer.key" \
+    --recipient "$(l1_address "$eth_recipient_key")" --amount 30000000 --fee 10 --sequencer "$url")")
+  hashes+=("$(target/release/rollup withdraw --key "${keys[0]}" \
+    --recipient "$(l1_address "$token_recipient_key")" --amount 2000000 --fee 1 --token 1 --sequencer "$url")")
+  for hash in "${hashes[@]}"; do
+    for _ in $(seq 1 100); do
+      curl -sf "$url/v1/transfers/$hash" | grep -q '"status":"executed"' && break
+      sleep 0.1
+    done
+    say "withdrawal ${hash:0:18}… $(curl -sf "$url/v1/transfers/$hash")"
+  done
+}
+
+# After the withdrawals' batches are verified: each recipient claims its payout on L1.
+demo_claims() {
+  local token=0
+  for key in "$eth_recipient_key" "$token_recipient_key"; do
+    say "claimed on L1 by $(l1_address "$key"): $(target/release/rollup claim --l1 "$l1_url" \
+      --rollup "$(rollup_address)" --l1-key "$key" --token "$token")"
+    token=1
+  done
+}
+
+# Follows every sealed batch through its proof to L1 verification.
+follow_batches() {
+  local latest
+  latest="$(curl -sf "http://$sequencer_listen/v1/batches/latest" | sed -E 's/.*"number":([0-9]+).*/\1/')"
+  for batch in $(seq "${1:-1}" "$latest"); do
+    follow_proof "$batch"
+    follow_settlement "$batch"
+  done
+  echo "$latest" >"$state/followed"
+}
+
+# Signs transfers between the genesis accounts (across partitions), and one of the
+# deposited test tokens, submits them together (so that they share a batch or two), and
+# follows them until they are executed in a stored batch.
 demo_transfers() {
   local keys=("$state"/genesis/*.key) url="http://$sequencer_listen"
   local count=${#keys[@]} hashes=() bodies=()
@@ -198,6 +267,12 @@ demo_transfers() {
     nonce="$(curl -sf "$url/v1/accounts/$address" | sed -E 's/.*"pending_nonce":([0-9]+).*/\1/')"
     bodies+=("$(target/release/rollup sign-transfer --key "$from" --to "$to" --amount 1000 --fee 10 --nonce "$nonce")")
   done
+  # The first account's next nonce is one past its ETH transfer's.
+  local holder nonce
+  holder="$(target/release/rollup address --key "${keys[0]}")"
+  nonce="$(curl -sf "$url/v1/accounts/$holder" | sed -E 's/.*"pending_nonce":([0-9]+).*/\1/')"
+  bodies+=("$(target/release/rollup sign-transfer --key "${keys[0]}" --token 1 --amount 1500000 --fee 5 \
+    --nonce $((nonce + 1)) --to "$(target/release/rollup address --key "${keys[$((count / 2))]}")")")
   for body in "${bodies[@]}"; do
     hashes+=("$(curl -sf -X POST -H 'content-type: application/json' -d "$body" "$url/v1/transfers" \
       | sed -E 's/.*"hash":"(0x[0-9a-f]+)".*/\1/')")
@@ -211,13 +286,6 @@ demo_transfers() {
     say "transfer ${hash:0:18}… $(curl -sf "$url/v1/transfers/$hash")"
   done
   say "latest batch: $(curl -sf "$url/v1/batches/latest")"
-  local latest
-  latest="$(curl -sf "$url/v1/batches/latest" | sed -E 's/.*"number":([0-9]+).*/\1/')"
-  for batch in $(seq 1 "$latest"); do
-    follow_proof "$batch"
-    follow_settlement "$batch"
-  done
-  restore_from_l1 "$latest"
 }
 
 # Rebuilds the L2 state from L1 alone (the Genesis event and every commitBatch calldata) and
@@ -249,7 +317,12 @@ start)
   start_sequencer
   start_provers
   start_settlement
+  demo_deposits
   demo_transfers
+  demo_withdrawals
+  follow_batches 1
+  demo_claims
+  restore_from_l1 "$(cat "$state/followed")"
   cat <<MSG
 
 The devnet runs (logs in $state/, stop it with 'make devnet-stop'):
@@ -258,13 +331,14 @@ The devnet runs (logs in $state/, stop it with 'make devnet-stop'):
   sequencer    http://$sequencer_listen   (POST /v1/transfers, GET /v1/accounts/{address}, /metrics)
   Postgres     $database (batches, transfers, accounts)
   keys         $state/genesis/*.key   (sign with: target/release/rollup sign-transfer --key FILE ...)
+  bridge       target/release/rollup deposit --l1 $l1_url --rollup $(rollup_address) --l1-key HEX --to ADDRESS --amount A [--token 1 --mint]
+               target/release/rollup withdraw --key FILE --recipient L1ADDRESS --amount A [--token 1]
+               target/release/rollup claim --l1 $l1_url --rollup $(rollup_address) --l1-key HEX [--token 1]
 
   provers      ${DEVNET_PROVERS:-2} processes (logs $state/prover*.log, metrics on 127.0.0.1:910N)
   settlement   posts proven batches to the Rollup (log $state/settlement.log, metrics on
                http://$settlement_listen/metrics; its transactions in table l1_transactions)
   restore      target/release/rollup restore --l1 $l1_url --rollup $(rollup_address)
-
-Not wired into the devnet yet: deposits and withdrawals.
 MSG
   ;;
 stop)

@@ -213,6 +213,7 @@ pub fn rounds_workload(
                 .expect("the funded balances cover the workload");
             balances[to] += amount;
             out.push(Transfer {
+                token: rollup_core::token::Token::Eth,
                 chain_id,
                 from: keys[from],
                 to: keys[to],

@@ -116,6 +116,7 @@ pub fn transfer_batch(
             let nonce = nonces[from];
             nonces[from] += 1;
             Transfer {
+                token: rollup_core::token::Token::Eth,
                 chain_id: shape.chain_id,
                 from: keys[from],
                 to: keys[to],

@@ -14,23 +14,46 @@ use crate::{
     field::{u64_to_limbs, F},
     hash::{hash_elements, Digest},
     schnorr::PublicKey,
-    transfer::Transfer,
+    token::{Token, TOKENS},
     tree::TreeConfig,
     Error, Result,
 };
 
-/// The number of field elements a leaf hashes: key (5), balance (2 limbs), nonce (1).
-pub const LEAF_ELEMENTS: usize = 8;
+/// The number of field elements a leaf hashes: key (5), one balance per token (2 limbs
+/// each), nonce (1).
+pub const LEAF_ELEMENTS: usize = 5 + 2 * TOKENS + 1;
 
 /// One account's state: what a leaf of the state tree commits to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     /// The owner's key (and the account's address).
     pub public_key: PublicKey,
-    /// Balance in the token's smallest unit.
-    pub balance: u64,
-    /// The nonce the account's next transfer must carry (its count of sent transfers).
+    /// Balance of each token ([`Token::index`]), in L2 units.
+    pub balances: [u64; TOKENS],
+    /// The nonce the account's next transfer or withdrawal must carry (its count of
+    /// signed operations executed).
     pub nonce: u32,
+}
+
+/// What a signed operation takes from its sender: the rules of a debit, shared by
+/// transfers and withdrawals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Payment {
+    /// The token paid (the amount and the fee are both in it).
+    pub token: Token,
+    /// The amount leaving the account.
+    pub amount: u64,
+    /// The fee, on top of the amount.
+    pub fee: u64,
+    /// The nonce the operation carries.
+    pub nonce: u32,
+}
+
+impl Payment {
+    /// Amount + fee, `None` when it overflows a `u64`.
+    pub fn total(&self) -> Option<u64> {
+        self.amount.checked_add(self.fee)
+    }
 }
 
 impl Account {
@@ -38,56 +61,64 @@ impl Account {
     pub fn new(public_key: PublicKey) -> Self {
         Self {
             public_key,
-            balance: 0,
+            balances: [0; TOKENS],
             nonce: 0,
         }
     }
 
-    /// The elements hashed into the leaf: key || balance (low, high 32 bits) || nonce. One
-    /// Poseidon permutation absorbs them (rate 8).
+    /// A new account holding `balance` of ETH (genesis funds ETH only: its escrow is the
+    /// ETH the deployer sends with the Rollup's deployment).
+    pub fn with_eth(public_key: PublicKey, balance: u64) -> Self {
+        let mut account = Self::new(public_key);
+        account.balances[Token::Eth.index()] = balance;
+        account
+    }
+
+    /// The balance of one token.
+    pub fn balance(&self, token: Token) -> u64 {
+        self.balances[token.index()]
+    }
+
+    /// The elements hashed into the leaf: key || ETH balance (low, high 32 bits) || token
+    /// balance (low, high) || nonce. Two Poseidon absorptions (rate 8).
     pub fn leaf_elements(&self) -> [F; LEAF_ELEMENTS] {
         let mut elements = [F::ZERO; LEAF_ELEMENTS];
         elements[..5].copy_from_slice(&self.public_key.encoding().to_fields());
-        elements[5..7].copy_from_slice(&u64_to_limbs(self.balance));
-        elements[7] = F::from_canonical_u32(self.nonce);
+        for (token, balance) in self.balances.iter().enumerate() {
+            elements[5 + 2 * token..7 + 2 * token].copy_from_slice(&u64_to_limbs(*balance));
+        }
+        elements[LEAF_ELEMENTS - 1] = F::from_canonical_u32(self.nonce);
         elements
     }
 
-    /// The account after sending `transfer` (nonce and balance rules, overflow checked):
-    /// the one place the debit rules live, shared by every executor.
-    pub fn debited(&self, transfer: &Transfer) -> Result<Self> {
-        if transfer.nonce != self.nonce {
+    /// The account after paying `payment` (nonce and balance rules, overflow checked): the
+    /// one place the debit rules live, shared by every executor.
+    pub fn debited(&self, payment: &Payment) -> Result<Self> {
+        if payment.nonce != self.nonce {
             return Err(Error::NonceMismatch {
                 expected: self.nonce,
-                got: transfer.nonce,
+                got: payment.nonce,
             });
         }
-        let needed = transfer.total_debit().ok_or(Error::AmountOverflow)?;
-        let balance = self
-            .balance
+        let needed = payment.total().ok_or(Error::AmountOverflow)?;
+        let balance = self.balance(payment.token);
+        let remaining = balance
             .checked_sub(needed)
-            .ok_or(Error::InsufficientBalance {
-                balance: self.balance,
-                needed,
-            })?;
+            .ok_or(Error::InsufficientBalance { balance, needed })?;
         let nonce = self.nonce.checked_add(1).ok_or(Error::NonceExhausted)?;
-        Ok(Self {
-            balance,
-            nonce,
-            ..*self
-        })
+        let mut after = Self { nonce, ..*self };
+        after.balances[payment.token.index()] = remaining;
+        Ok(after)
     }
 
-    /// The account after receiving `amount` (overflow checked).
-    pub fn credited(&self, amount: u64) -> Result<Self> {
-        let balance = self
-            .balance
+    /// The account after receiving `amount` of `token` (overflow checked).
+    pub fn credited(&self, token: Token, amount: u64) -> Result<Self> {
+        let balance = self.balance(token);
+        let mut after = *self;
+        after.balances[token.index()] = balance
             .checked_add(amount)
-            .ok_or(Error::BalanceOverflow {
-                balance: self.balance,
-                amount,
-            })?;
-        Ok(Self { balance, ..*self })
+            .ok_or(Error::BalanceOverflow { balance, amount })?;
+        Ok(after)
     }
 
     /// The leaf digest. Never [`Digest::ZERO`] in practice, so an existing account (even an
@@ -114,79 +145,83 @@ mod tests {
     fn leaf_commits_to_every_field() {
         let account = Account {
             public_key: SecretKey::random().public_key(),
-            balance: 1 << 40,
+            balances: [1 << 40, 5],
             nonce: 7,
         };
         let leaf = account.leaf();
         assert_ne!(leaf, Digest::ZERO);
-        assert_ne!(
-            Account {
-                balance: account.balance + 1,
-                ..account
+        let mut changed = Vec::new();
+        for token in 0..TOKENS {
+            for delta in [1u64, 1 << 33] {
+                let mut other = account;
+                other.balances[token] ^= delta;
+                changed.push(other);
             }
-            .leaf(),
-            leaf
-        );
-        assert_ne!(
-            Account {
-                balance: account.balance ^ (1 << 33),
-                ..account
-            }
-            .leaf(),
-            leaf
-        );
-        assert_ne!(
-            Account {
-                nonce: 8,
-                ..account
-            }
-            .leaf(),
-            leaf
-        );
-        let other_key = SecretKey::random().public_key();
-        assert_ne!(
-            Account {
-                public_key: other_key,
-                ..account
-            }
-            .leaf(),
-            leaf
-        );
+        }
+        changed.push(Account {
+            nonce: 8,
+            ..account
+        });
+        changed.push(Account {
+            public_key: SecretKey::random().public_key(),
+            ..account
+        });
+        // Swapping the two balances changes the leaf: the token is positional.
+        changed.push(Account {
+            balances: [5, 1 << 40],
+            ..account
+        });
+        for other in changed {
+            assert_ne!(other.leaf(), leaf, "{other:?}");
+        }
         assert_eq!(account.leaf_elements()[5..7], u64_to_limbs(1 << 40));
+        assert_eq!(account.leaf_elements()[7..9], u64_to_limbs(5));
     }
 
     #[test]
-    fn debits_check_nonce_balance_and_overflow() {
+    fn debits_check_nonce_balance_and_overflow_in_the_paid_token() {
         let key = SecretKey::random().public_key();
         let account = Account {
             public_key: key,
-            balance: 100,
+            balances: [100, 7],
             nonce: 2,
         };
-        let transfer = Transfer {
-            chain_id: 1,
-            from: key,
-            to: key,
+        let payment = Payment {
+            token: Token::Eth,
             amount: 90,
             fee: 10,
             nonce: 2,
         };
-        let after = account.debited(&transfer).unwrap();
-        assert_eq!((after.balance, after.nonce), (0, 3));
+        let after = account.debited(&payment).unwrap();
+        assert_eq!((after.balances, after.nonce), ([0, 7], 3));
+        let token_payment = Payment {
+            token: Token::TestToken,
+            amount: 6,
+            fee: 1,
+            ..payment
+        };
+        assert_eq!(account.debited(&token_payment).unwrap().balances, [100, 0]);
         assert_eq!(
-            account.debited(&Transfer {
-                fee: 11,
-                ..transfer
+            account.debited(&Payment {
+                amount: 7,
+                ..token_payment
             }),
+            Err(Error::InsufficientBalance {
+                balance: 7,
+                needed: 8
+            })
+        );
+        assert_eq!(
+            account.debited(&Payment { fee: 11, ..payment }),
             Err(Error::InsufficientBalance {
                 balance: 100,
                 needed: 101
             })
         );
         assert_eq!(
-            account.debited(&Transfer {
+            account.debited(&Payment {
                 nonce: 3,
-                ..transfer
+                ..payment
             }),
             Err(Error::NonceMismatch {
                 expected: 2,
@@ -194,9 +229,9 @@ mod tests {
             })
         );
         assert_eq!(
-            account.debited(&Transfer {
+            account.debited(&Payment {
                 amount: u64::MAX,
-                ..transfer
+                ..payment
             }),
             Err(Error::AmountOverflow)
         );
@@ -205,16 +240,21 @@ mod tests {
             ..account
         };
         assert_eq!(
-            last_nonce.debited(&Transfer {
+            last_nonce.debited(&Payment {
                 nonce: u32::MAX,
                 amount: 0,
                 fee: 0,
-                ..transfer
+                ..payment
             }),
             Err(Error::NonceExhausted)
         );
-        assert_eq!(account.credited(u64::MAX - 100).unwrap().balance, u64::MAX);
-        assert!(account.credited(u64::MAX - 99).is_err());
+        let credited = account.credited(Token::Eth, u64::MAX - 100).unwrap();
+        assert_eq!(credited.balances, [u64::MAX, 7]);
+        assert!(account.credited(Token::Eth, u64::MAX - 99).is_err());
+        assert_eq!(
+            account.credited(Token::TestToken, 3).unwrap().balances,
+            [100, 10]
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The compact L1 calldata of a batch (version 2, chunked): what anyone needs to rebuild
+//! The compact L1 calldata of a batch (version 5, chunked): what anyone needs to rebuild
 //! the L2 state, posted once per batch and committed to with a Keccak-256 chain over its
 //! chunks (`prover/CIRCUITS.md` §2).
 //!
@@ -13,27 +13,36 @@
 //! unknown tags, nonzero padding, bytes in an empty record and used records after an empty
 //! one are all refused.
 //!
-//! ## Layout (version 2)
+//! ## Layout (version 5)
 //!
 //! | field        | bytes                    | encoding                                   |
 //! |--------------|--------------------------|--------------------------------------------|
 //! | version      | 1                        | [`BATCH_DATA_VERSION`]                     |
 //! | chunks       | [`CHUNK_DATA_BYTES`] × k | k >= 1 chunks, (partition, chunk) order     |
 //!
-//! A chunk is [`CHUNK_TRANSFERS`] transfer records then [`CHUNK_NEW_ACCOUNTS`] new-account
-//! records, used records first in each list, empty ones all zero:
+//! A chunk is four record lists: [`CHUNK_TRANSFERS`] transfer records (one per signed
+//! operation: transfers and withdrawals), [`CHUNK_NEW_ACCOUNTS`] new-account records,
+//! [`CHUNK_DEPOSITS`] deposit records and [`CHUNK_WITHDRAWALS`] withdrawal records, used
+//! records first in each list, empty ones all zero:
 //!
 //! | record      | bytes | fields                                                          |
 //! |-------------|-------|-----------------------------------------------------------------|
-//! | transfer    | 16    | tag (1), from (u32 BE), to (u32 BE), amount (5), fee (2)         |
+//! | transfer    | 16    | tag (1), from (u32 BE), to (u32 BE; 0 for a withdrawal), amount (5), fee (2) |
 //! | new account | 48    | tag (1), global index (u32 BE), 3 zero bytes, [`PublicKey::to_bytes`] (40) |
+//! | deposit     | 56    | tag (1), zero (1), queue offset (u16 BE), global index (u32 BE), amount (u64 BE), key (40) |
+//! | withdrawal  | 32    | tag (1), 3 zero bytes, amount (u64 BE), L1 recipient (20)        |
 //! | empty       | same  | all zero (tag 0)                                                |
 //!
+//! A used tag is `1 | token << 1` ([`RECORD_USED`], [`RECORD_TOKEN`]), and a transfer
+//! record of a withdrawal also sets [`RECORD_WITHDRAWAL`]: 1 or 3 for a transfer of ETH or
+//! the test token, 5 or 7 for a withdrawal. The `i`-th withdrawal record of a chunk is paid
+//! by its `i`-th withdrawal; a deposit's queue offset is its position in the segment of the
+//! L1 queue the batch consumes (deposit records are in partition order, not queue order).
 //! Indices are global leaf indices of the state tree (depth at most 32 for this format).
 //!
 //! ## On L1: compact calldata
 //!
-//! The Rollup contract receives this data without its padding ([`compact`], version 3):
+//! The Rollup contract receives this data without its padding ([`compact`], version 4):
 //! each chunk as its record counts and records, expanded back to these chunks before
 //! hashing, so that empty records cost no calldata.
 //!
@@ -41,12 +50,14 @@
 //!
 //! A transfer posts one 16-byte record, in its sender's partition: the credit in the
 //! recipient's partition is tied to it by a message chain (§4) and posts no record, so
-//! receives cost nothing. A new account posts 48 bytes (its index and key). Records fill a
-//! partition's chunks in order, so the padding (empty records) of a partition sits in its
-//! last chunk, as long as chunks are only cut when a list is full: a partition with `t`
-//! transfers and `a` new accounts then costs `CHUNK_DATA_BYTES * max(1, ceil(t / 16),
-//! ceil(a / 2))` bytes, and a batch one version byte more than the sum over the
-//! partitions it touches. Where chunks are cut is the chunk planner's choice
+//! receives cost nothing. A new account posts 48 bytes (its index and key), a deposit 56
+//! (what L1 rehashes against its queue) and a withdrawal 16 + 32 (its debit and its
+//! payout). Records fill a partition's chunks in order, so the padding (empty records) of a
+//! partition sits in its last chunk, as long as chunks are only cut when a list is full: a
+//! partition with `t` signed operations, `a` new accounts, `d` deposits and `w` withdrawals
+//! then costs `CHUNK_DATA_BYTES * max(1, ceil(t / 32), ceil(a / 4), ceil(d / 4), ceil(w /
+//! 4))` bytes, and a batch one version byte more than the sum over the partitions it
+//! touches (on L1 the padding is not posted, [`compact`]). Where chunks are cut is the chunk planner's choice
 //! (`execution::plan_chunks`), bound by the chunk circuit's other capacities.
 //!
 //! ## Packed floats
@@ -70,27 +81,51 @@ use tiny_keccak::{Hasher, Keccak};
 use crate::{
     field::{decode_hex, encode_hex, MODULUS},
     schnorr::PublicKey,
+    token::Token,
+    withdrawal::L1Address,
     Error, Result,
 };
 
 /// The version byte this code encodes and the only one it decodes, so that a future layout
-/// can be told apart on L1.
-pub const BATCH_DATA_VERSION: u8 = 2;
+/// can be told apart (version 2 had no deposit or withdrawal records; 3 and 4 are compact
+/// forms, [`compact`]).
+pub const BATCH_DATA_VERSION: u8 = 5;
 /// Transfer records in a chunk: the chunk circuit's transfer capacity.
 pub const CHUNK_TRANSFERS: usize = 32;
 /// New-account records in a chunk: the chunk circuit's account-creation capacity.
 pub const CHUNK_NEW_ACCOUNTS: usize = 4;
+/// Deposit records in a chunk: the chunk circuit's deposit capacity.
+pub const CHUNK_DEPOSITS: usize = 4;
+/// Withdrawal records in a chunk: the chunk circuit's withdrawal capacity.
+pub const CHUNK_WITHDRAWALS: usize = 4;
 /// Bytes of one transfer record: tag (1) + from (4) + to (4) + packed amount (5) + packed
 /// fee (2).
 pub const TRANSFER_RECORD_BYTES: usize = 16;
 /// Bytes of one new-account record: tag (1) + global index (4) + padding (3) + public key
 /// (40); the padding keeps the key 8-byte aligned within the record.
 pub const NEW_ACCOUNT_RECORD_BYTES: usize = 48;
+/// Bytes of one deposit record: tag (1) + zero (1) + queue offset (2) + global index (4) +
+/// amount (8) + public key (40).
+pub const DEPOSIT_RECORD_BYTES: usize = 56;
+/// Bytes of one withdrawal record: tag (1) + zeros (3) + amount (8) + L1 recipient (20).
+pub const WITHDRAWAL_RECORD_BYTES: usize = 32;
+/// Bytes of the transfer list of a chunk.
+pub const TRANSFER_LIST_BYTES: usize = TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS;
+/// Bytes of the new-account list of a chunk.
+pub const NEW_ACCOUNT_LIST_BYTES: usize = NEW_ACCOUNT_RECORD_BYTES * CHUNK_NEW_ACCOUNTS;
+/// Bytes of the deposit list of a chunk.
+pub const DEPOSIT_LIST_BYTES: usize = DEPOSIT_RECORD_BYTES * CHUNK_DEPOSITS;
+/// Bytes of the withdrawal list of a chunk.
+pub const WITHDRAWAL_LIST_BYTES: usize = WITHDRAWAL_RECORD_BYTES * CHUNK_WITHDRAWALS;
 /// Bytes of one chunk: what one step of the data chain hashes after the previous link.
 pub const CHUNK_DATA_BYTES: usize =
-    TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS + NEW_ACCOUNT_RECORD_BYTES * CHUNK_NEW_ACCOUNTS;
-/// The tag byte of a used record (an empty record is all zero, tag included).
+    TRANSFER_LIST_BYTES + NEW_ACCOUNT_LIST_BYTES + DEPOSIT_LIST_BYTES + WITHDRAWAL_LIST_BYTES;
+/// The tag bit of a used record (an empty record is all zero, tag included).
 pub const RECORD_USED: u8 = 1;
+/// The tag bit of a record of the test token (token 1).
+pub const RECORD_TOKEN: u8 = 2;
+/// The tag bit of a transfer record that is a withdrawal.
+pub const RECORD_WITHDRAWAL: u8 = 4;
 /// Bytes of one new account's public key ([`PublicKey::to_bytes`]).
 pub const PUBLIC_KEY_BYTES: usize = 40;
 /// Bytes of a packed amount.
@@ -430,16 +465,43 @@ impl<'de> Deserialize<'de> for DataCommitment {
     }
 }
 
-/// Splits a record into its tag and body, returning `None` for an empty record and
-/// refusing anything that is neither empty (all zero) nor used (tag 1).
-fn used_body(record: &[u8]) -> Result<Option<&[u8]>> {
+/// The tag of a used record with its token, `None` for an empty one; refuses anything that
+/// is neither empty (all zero) nor used with a tag among `bits` (set bits beyond
+/// [`RECORD_USED`]).
+fn record_tag(record: &[u8], bits: u8) -> Result<Option<(u8, Token)>> {
     let malformed = |reason| Err(Error::MalformedBatchRecord { reason });
     match record.split_first() {
-        Some((&RECORD_USED, body)) => Ok(Some(body)),
         Some((0, body)) if body.iter().all(|b| *b == 0) => Ok(None),
         Some((0, _)) => malformed("an empty record (tag 0) with nonzero bytes"),
-        _ => malformed("a tag other than 0 (empty) or 1 (used)"),
+        Some((&tag, _)) if tag & RECORD_USED != 0 && tag & !(RECORD_USED | bits) == 0 => {
+            let token = if tag & RECORD_TOKEN != 0 {
+                Token::TestToken
+            } else {
+                Token::Eth
+            };
+            Ok(Some((tag, token)))
+        }
+        _ => malformed("an unknown tag"),
     }
+}
+
+/// The tag of a used record of `token`, with `extra` bits.
+fn used_tag(token: Token, extra: u8) -> u8 {
+    RECORD_USED
+        | if token.is_test_token() {
+            RECORD_TOKEN
+        } else {
+            0
+        }
+        | extra
+}
+
+/// Refuses nonzero padding bytes.
+fn check_zero(bytes: &[u8], reason: &'static str) -> Result<()> {
+    if bytes.iter().any(|b| *b != 0) {
+        return Err(Error::MalformedBatchRecord { reason });
+    }
+    Ok(())
 }
 
 /// The big-endian u32 at `at`.
@@ -447,13 +509,18 @@ fn u32_at(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
-/// One transfer as posted: what a restorer needs to replay it (signatures and nonces are
-/// not posted; the validity proof vouches for them).
+/// One signed operation as posted (a transfer, or a withdrawal's debit): what a restorer
+/// needs to replay it (signatures and nonces are not posted; the validity proof vouches for
+/// them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TransferRecord {
+    /// The token moved and paid as fee.
+    pub token: Token,
+    /// Whether this is a withdrawal (its recipient is in the chunk's withdrawal records).
+    pub withdrawal: bool,
     /// Global index of the sender's account.
     pub from: u32,
-    /// Global index of the recipient's account.
+    /// Global index of the recipient's account (0 for a withdrawal).
     pub to: u32,
     /// Amount moved; must be packable ([`is_packable_amount`]).
     pub amount: u64,
@@ -472,8 +539,20 @@ impl TransferRecord {
         let amount =
             pack_amount(self.amount).ok_or_else(|| unpackable(AMOUNT_FORMAT, self.amount))?;
         let fee = pack_fee(self.fee).ok_or_else(|| unpackable(FEE_FORMAT, self.fee))?;
+        if self.withdrawal && self.to != 0 {
+            return Err(Error::MalformedBatchRecord {
+                reason: "a withdrawal's transfer record names a recipient",
+            });
+        }
         let mut out = [0u8; TRANSFER_RECORD_BYTES];
-        out[0] = RECORD_USED;
+        out[0] = used_tag(
+            self.token,
+            if self.withdrawal {
+                RECORD_WITHDRAWAL
+            } else {
+                0
+            },
+        );
         out[1..5].copy_from_slice(&self.from.to_be_bytes());
         out[5..9].copy_from_slice(&self.to.to_be_bytes());
         out[9..14].copy_from_slice(&amount);
@@ -484,12 +563,21 @@ impl TransferRecord {
     /// Decodes a record: `None` for an empty one; refuses unknown tags, bytes in an empty
     /// record and non-canonical floats.
     pub fn decode(bytes: &[u8; TRANSFER_RECORD_BYTES]) -> Result<Option<Self>> {
-        if used_body(bytes)?.is_none() {
+        let Some((tag, token)) = record_tag(bytes, RECORD_TOKEN | RECORD_WITHDRAWAL)? else {
             return Ok(None);
+        };
+        let withdrawal = tag & RECORD_WITHDRAWAL != 0;
+        if withdrawal {
+            check_zero(
+                &bytes[5..9],
+                "a withdrawal's transfer record names a recipient",
+            )?;
         }
         let mut amount = [0u8; PACKED_AMOUNT_BYTES];
         amount.copy_from_slice(&bytes[9..14]);
         Ok(Some(Self {
+            token,
+            withdrawal,
             from: u32_at(bytes, 1),
             to: u32_at(bytes, 5),
             amount: unpack_amount(&amount)?,
@@ -521,14 +609,13 @@ impl NewAccountRecord {
     /// Decodes a record: `None` for an empty one; refuses unknown tags, bytes in an empty
     /// record, nonzero padding and invalid public keys ([`PublicKey::from_bytes`]).
     pub fn decode(bytes: &[u8; NEW_ACCOUNT_RECORD_BYTES]) -> Result<Option<Self>> {
-        if used_body(bytes)?.is_none() {
+        if record_tag(bytes, 0)?.is_none() {
             return Ok(None);
         }
-        if bytes[5..KEY_OFFSET].iter().any(|b| *b != 0) {
-            return Err(Error::MalformedBatchRecord {
-                reason: "nonzero padding between the index and the key",
-            });
-        }
+        check_zero(
+            &bytes[5..KEY_OFFSET],
+            "nonzero padding between the index and the key",
+        )?;
         Ok(Some(Self {
             index: u32_at(bytes, 1),
             public_key: PublicKey::from_bytes(&bytes[KEY_OFFSET..])?,
@@ -536,14 +623,105 @@ impl NewAccountRecord {
     }
 }
 
-/// What one chunk posts: at most [`CHUNK_TRANSFERS`] transfers and
-/// [`CHUNK_NEW_ACCOUNTS`] new accounts of one partition, the unit one chunk proof covers.
+/// A deposit as posted: the credit, and what L1 rehashes to check it against its queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DepositRecord {
+    /// The token deposited.
+    pub token: Token,
+    /// The deposit's position in the batch's segment of the L1 queue.
+    pub offset: u16,
+    /// Global index of the credited account.
+    pub index: u32,
+    /// The amount, in L2 units.
+    pub amount: u64,
+    /// The credited key (as queued on L1).
+    pub public_key: PublicKey,
+}
+
+impl DepositRecord {
+    /// The 56-byte used record.
+    pub fn encode(&self) -> [u8; DEPOSIT_RECORD_BYTES] {
+        let mut out = [0u8; DEPOSIT_RECORD_BYTES];
+        out[0] = used_tag(self.token, 0);
+        out[2..4].copy_from_slice(&self.offset.to_be_bytes());
+        out[4..8].copy_from_slice(&self.index.to_be_bytes());
+        out[8..16].copy_from_slice(&self.amount.to_be_bytes());
+        out[16..].copy_from_slice(&self.public_key.to_bytes());
+        out
+    }
+
+    /// Decodes a record: `None` for an empty one.
+    pub fn decode(bytes: &[u8; DEPOSIT_RECORD_BYTES]) -> Result<Option<Self>> {
+        let Some((_, token)) = record_tag(bytes, RECORD_TOKEN)? else {
+            return Ok(None);
+        };
+        check_zero(&bytes[1..2], "nonzero padding after a deposit's tag")?;
+        let mut amount = [0u8; 8];
+        amount.copy_from_slice(&bytes[8..16]);
+        Ok(Some(Self {
+            token,
+            offset: u16::from_be_bytes([bytes[2], bytes[3]]),
+            index: u32_at(bytes, 4),
+            amount: u64::from_be_bytes(amount),
+            public_key: PublicKey::from_bytes(&bytes[16..])?,
+        }))
+    }
+}
+
+/// A withdrawal's payout as posted: what L1 credits to its recipient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WithdrawalRecord {
+    /// The token withdrawn.
+    pub token: Token,
+    /// The amount, in L2 units.
+    pub amount: u64,
+    /// Who is paid on L1.
+    pub recipient: L1Address,
+}
+
+impl WithdrawalRecord {
+    /// The 32-byte used record.
+    pub fn encode(&self) -> [u8; WITHDRAWAL_RECORD_BYTES] {
+        let mut out = [0u8; WITHDRAWAL_RECORD_BYTES];
+        out[0] = used_tag(self.token, 0);
+        out[4..12].copy_from_slice(&self.amount.to_be_bytes());
+        out[12..].copy_from_slice(&self.recipient.0);
+        out
+    }
+
+    /// Decodes a record: `None` for an empty one.
+    pub fn decode(bytes: &[u8; WITHDRAWAL_RECORD_BYTES]) -> Result<Option<Self>> {
+        let Some((_, token)) = record_tag(bytes, RECORD_TOKEN)? else {
+            return Ok(None);
+        };
+        check_zero(&bytes[1..4], "nonzero padding after a withdrawal's tag")?;
+        let mut amount = [0u8; 8];
+        amount.copy_from_slice(&bytes[4..12]);
+        let mut recipient = [0u8; 20];
+        recipient.copy_from_slice(&bytes[12..]);
+        Ok(Some(Self {
+            token,
+            amount: u64::from_be_bytes(amount),
+            recipient: L1Address(recipient),
+        }))
+    }
+}
+
+/// What one chunk posts: at most [`CHUNK_TRANSFERS`] signed operations,
+/// [`CHUNK_NEW_ACCOUNTS`] new accounts, [`CHUNK_DEPOSITS`] deposits and
+/// [`CHUNK_WITHDRAWALS`] withdrawal payouts of one partition, the unit one chunk proof
+/// covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChunkData {
-    /// The chunk's transfers, in execution order.
+    /// The chunk's transfers and withdrawals' debits, in execution order.
     pub transfers: Vec<TransferRecord>,
     /// The accounts the chunk creates, in creation order.
     pub new_accounts: Vec<NewAccountRecord>,
+    /// The deposits the chunk credits, in execution order (the queue order of this
+    /// partition's deposits).
+    pub deposits: Vec<DepositRecord>,
+    /// The payouts of the chunk's withdrawals, in their order.
+    pub withdrawals: Vec<WithdrawalRecord>,
 }
 
 /// Decodes one list of fixed-size records: used ones first, then empty ones; errors name
@@ -590,8 +768,13 @@ impl ChunkData {
         };
         check("transfers", self.transfers.len(), CHUNK_TRANSFERS)?;
         check("new accounts", self.new_accounts.len(), CHUNK_NEW_ACCOUNTS)?;
+        check("deposits", self.deposits.len(), CHUNK_DEPOSITS)?;
+        check("withdrawals", self.withdrawals.len(), CHUNK_WITHDRAWALS)?;
+        self.check_withdrawal_pairs()?;
         let mut out = [0u8; CHUNK_DATA_BYTES];
-        let (transfers, accounts) = out.split_at_mut(TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS);
+        let (transfers, rest) = out.split_at_mut(TRANSFER_LIST_BYTES);
+        let (accounts, rest) = rest.split_at_mut(NEW_ACCOUNT_LIST_BYTES);
+        let (deposits, withdrawals) = rest.split_at_mut(DEPOSIT_LIST_BYTES);
         let transfer_slots = transfers.as_chunks_mut::<TRANSFER_RECORD_BYTES>().0;
         for (record, (slot, transfer)) in transfer_slots.iter_mut().zip(&self.transfers).enumerate()
         {
@@ -607,17 +790,48 @@ impl ChunkData {
         for (slot, account) in account_slots.iter_mut().zip(&self.new_accounts) {
             *slot = account.encode();
         }
+        let deposit_slots = deposits.as_chunks_mut::<DEPOSIT_RECORD_BYTES>().0;
+        for (slot, deposit) in deposit_slots.iter_mut().zip(&self.deposits) {
+            *slot = deposit.encode();
+        }
+        let withdrawal_slots = withdrawals.as_chunks_mut::<WITHDRAWAL_RECORD_BYTES>().0;
+        for (slot, withdrawal) in withdrawal_slots.iter_mut().zip(&self.withdrawals) {
+            *slot = withdrawal.encode();
+        }
         Ok(out)
     }
 
     /// Decodes a chunk, refusing anything but the canonical encoding of its records
     /// (errors name the record: [`Error::InvalidBatchRecord`]).
     pub fn decode(bytes: &[u8; CHUNK_DATA_BYTES]) -> Result<Self> {
-        let (transfers, accounts) = bytes.split_at(TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS);
-        Ok(Self {
+        let (transfers, rest) = bytes.split_at(TRANSFER_LIST_BYTES);
+        let (accounts, rest) = rest.split_at(NEW_ACCOUNT_LIST_BYTES);
+        let (deposits, withdrawals) = rest.split_at(DEPOSIT_LIST_BYTES);
+        let data = Self {
             transfers: decode_records(transfers, "transfer", TransferRecord::decode)?,
             new_accounts: decode_records(accounts, "new account", NewAccountRecord::decode)?,
-        })
+            deposits: decode_records(deposits, "deposit", DepositRecord::decode)?,
+            withdrawals: decode_records(withdrawals, "withdrawal", WithdrawalRecord::decode)?,
+        };
+        data.check_withdrawal_pairs()?;
+        Ok(data)
+    }
+
+    /// The i-th withdrawal record pays the i-th withdrawal: same count, token and amount
+    /// (what the chunk circuit binds), so no other bytes have a meaning.
+    fn check_withdrawal_pairs(&self) -> Result<()> {
+        let mut debits = self.transfers.iter().filter(|t| t.withdrawal);
+        let paired = self.withdrawals.iter().all(|payout| {
+            debits
+                .next()
+                .is_some_and(|debit| debit.token == payout.token && debit.amount == payout.amount)
+        });
+        if !paired || debits.next().is_some() {
+            return Err(Error::MalformedBatchRecord {
+                reason: "withdrawal records do not match the chunk's withdrawals",
+            });
+        }
+        Ok(())
     }
 }
 

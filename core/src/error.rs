@@ -111,6 +111,26 @@ pub enum Error {
         /// The receiving partition.
         to: usize,
     },
+    /// A token number other than 0 (ETH) and 1 (the test token).
+    #[error("unknown token {token} (0: ETH, 1: the test token)")]
+    UnknownToken {
+        /// The number read.
+        token: u8,
+    },
+    /// A batch's deposits that are not the next ones of the L1 queue, in order.
+    #[error("deposit #{got} is not the next one of the L1 queue (#{expected})")]
+    DepositOutOfOrder {
+        /// The queue index the batch had to consume next.
+        expected: u64,
+        /// The queue index it holds.
+        got: u64,
+    },
+    /// More deposits than a batch consumes ([`crate::deposit::MAX_DEPOSITS_PER_BATCH`]).
+    #[error("{count} deposits in one batch (at most {max})", max = crate::deposit::MAX_DEPOSITS_PER_BATCH)]
+    TooManyDeposits {
+        /// How many there are.
+        count: usize,
+    },
     // --- tree variants (owned by the tree module) ---
     /// A tree shape that cannot be built (see `tree::TreeConfig::new`).
     #[error("invalid tree config (depth {depth}, partition bits {partition_bits}): {reason}")]
@@ -267,6 +287,7 @@ impl Error {
             Error::BalanceOverflow { .. } => "balance_overflow",
             Error::NonceExhausted => "nonce_exhausted",
             Error::PartitionFull { .. } => "partition_full",
+            Error::UnknownToken { .. } => "unknown_token",
             _ => "internal",
         }
     }

@@ -162,7 +162,7 @@ mod tests {
         assert_eq!(state.account_count(), 5);
         for account in &genesis.accounts {
             let (_, stored) = state.account(&account.public_key).unwrap();
-            assert_eq!(stored.balance, account.balance);
+            assert_eq!(stored.balances, [account.balance, 0]);
             assert_eq!(stored.nonce, 0);
         }
     }

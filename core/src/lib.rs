@@ -10,7 +10,10 @@
 //! - [`ecgfp5`]: the ECgFp5 curve over GF(p^5), the group of the signatures.
 //! - [`schnorr`]: Schnorr signatures over ECgFp5 with a Poseidon challenge.
 //! - [`tree`]: the partitioned sparse Merkle tree of accounts.
-//! - [`account`], [`transfer`]: what a leaf commits to, and what users sign.
+//! - [`token`]: the two tokens every account holds (ETH and the test token).
+//! - [`account`], [`transfer`], [`withdrawal`], [`transaction`]: what a leaf commits to,
+//!   and what users sign.
+//! - [`deposit`]: the L1 deposit queue's entries and its Keccak chain.
 //! - [`state`]: accounts by partition with the tree over them; the sequential reference
 //!   executor.
 //! - [`execution`]: a batch split into partitions, executed in parallel, tied together by
@@ -25,6 +28,7 @@
 
 pub mod account;
 pub mod batch_data;
+pub mod deposit;
 pub mod ecgfp5;
 pub mod error;
 pub mod execution;
@@ -36,7 +40,10 @@ pub mod schema;
 pub mod schnorr;
 pub mod state;
 pub mod statement;
+pub mod token;
+pub mod transaction;
 pub mod transfer;
 pub mod tree;
+pub mod withdrawal;
 
 pub use error::{Error, Result};

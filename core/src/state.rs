@@ -1,9 +1,10 @@
 //! The rollup's state: accounts grouped by partition, and the state tree over them.
 //!
 //! Each [`PartitionState`] owns its accounts and assigns their indices, so partitions can
-//! be executed independently (see [`crate::execution`]). [`State::apply_transfer`] is the
-//! sequential reference executor: one transfer at a time, in batch order, with no
-//! partitioning at all. Partitioned execution must always end at its root.
+//! be executed independently (see [`crate::execution`]). [`State::apply_transfer`],
+//! [`State::apply_withdrawal`] and [`State::apply_deposit`] are the sequential reference
+//! executor: one operation at a time, in batch order, with no partitioning at all.
+//! Partitioned execution must always end at its root.
 
 use std::collections::HashMap;
 
@@ -11,10 +12,13 @@ use rayon::prelude::*;
 
 use crate::{
     account::{partition_of_key, Account},
+    deposit::Deposit,
     hash::Digest,
     schnorr::PublicKey,
+    transaction::Transaction,
     transfer::Transfer,
     tree::{StateTree, TreeConfig},
+    withdrawal::Withdrawal,
     Error, Result,
 };
 
@@ -124,16 +128,12 @@ impl State {
         }
     }
 
-    /// The genesis state: one account per `(key, balance)`, created in the order given.
+    /// The genesis state: one account per `(key, ETH balance)`, created in the order given.
     pub fn genesis(config: TreeConfig, balances: &[(PublicKey, u64)]) -> Result<Self> {
         let mut state = Self::new(config);
         let mut updates = Vec::with_capacity(balances.len());
         for &(public_key, balance) in balances {
-            let account = Account {
-                public_key,
-                balance,
-                nonce: 0,
-            };
+            let account = Account::with_eth(public_key, balance);
             let partition = &mut state.partitions[partition_of_key(&public_key, &config)];
             let local = partition.push(account)?;
             updates.push((partition.global_index(local), account.leaf()));
@@ -213,13 +213,13 @@ impl State {
                 .ok_or_else(|| Error::UnknownAccount {
                     account: transfer.from.to_string(),
                 })?;
-        let sender = sender.debited(transfer)?;
+        let sender = sender.debited(&transfer.payment())?;
         let recipient = match self.account(&transfer.to) {
             Some((_, _)) if transfer.to == transfer.from => sender,
             Some((_, recipient)) => *recipient,
             None => Account::new(transfer.to),
         };
-        let recipient = recipient.credited(transfer.amount)?;
+        let recipient = recipient.credited(transfer.token, transfer.amount)?;
 
         let to_partition = partition_of_key(&transfer.to, &self.config);
         let to_local = match self.partitions[to_partition].get(&transfer.to) {
@@ -236,6 +236,51 @@ impl State {
         self.partitions[to_partition].set(to_local, recipient);
         let to_index = self.partitions[to_partition].global_index(to_local);
         self.tree.set_leaf(to_index, recipient.leaf())?;
+        Ok(())
+    }
+
+    /// Executes one withdrawal (the sender's debit; L1 pays the recipient): the sequential
+    /// reference.
+    pub fn apply_withdrawal(&mut self, withdrawal: &Withdrawal) -> Result<()> {
+        let (index, sender) =
+            self.account(&withdrawal.from)
+                .ok_or_else(|| Error::UnknownAccount {
+                    account: withdrawal.from.to_string(),
+                })?;
+        let sender = sender.debited(&withdrawal.payment())?;
+        self.store(index, sender)
+    }
+
+    /// Credits one deposit, creating the account if its key has none: the sequential
+    /// reference.
+    pub fn apply_deposit(&mut self, deposit: &Deposit) -> Result<()> {
+        let partition = partition_of_key(&deposit.to, &self.config);
+        let (local, account) = match self.partitions[partition].get(&deposit.to) {
+            Some((local, account)) => (Some(local), *account),
+            None => (None, Account::new(deposit.to)),
+        };
+        let credited = account.credited(deposit.token, deposit.amount)?;
+        let local = match local {
+            Some(local) => local,
+            None => self.partitions[partition].push(Account::new(deposit.to))?,
+        };
+        let index = self.partitions[partition].global_index(local);
+        self.store(index, credited)
+    }
+
+    /// Executes a signed operation of either kind: the sequential reference.
+    pub fn apply_transaction(&mut self, transaction: &Transaction) -> Result<()> {
+        match transaction {
+            Transaction::Transfer(transfer) => self.apply_transfer(transfer),
+            Transaction::Withdrawal(withdrawal) => self.apply_withdrawal(withdrawal),
+        }
+    }
+
+    /// Writes an existing account back, leaf included.
+    fn store(&mut self, index: u64, account: Account) -> Result<()> {
+        let partition = self.config.partition_of(index);
+        self.partitions[partition].set(self.config.local_index(index), account);
+        self.tree.set_leaf(index, account.leaf())?;
         Ok(())
     }
 
@@ -272,7 +317,7 @@ mod tests {
         assert_eq!(state.account_count(), 12);
         for (i, key) in keys.iter().enumerate() {
             let (index, account) = state.account(key).unwrap();
-            assert_eq!(account.balance, 100 * i as u64);
+            assert_eq!(account.balances, [100 * i as u64, 0]);
             assert_eq!(config.partition_of(index), partition_of_key(key, &config));
             assert_eq!(state.tree().get_leaf(index).unwrap(), account.leaf());
             assert!(state
@@ -316,12 +361,13 @@ mod tests {
             amount,
             fee: 1,
             nonce,
+            token: crate::token::Token::Eth,
         };
 
         state.apply_transfer(&pay(alice, bob, 500, 0)).unwrap();
         state.apply_transfer(&pay(bob, carol, 200, 0)).unwrap();
         state.apply_transfer(&pay(alice, alice, 100, 1)).unwrap();
-        let balance = |state: &State, key| state.account(&key).unwrap().1.balance;
+        let balance = |state: &State, key| state.account(&key).unwrap().1.balances[0];
         assert_eq!(balance(&state, alice), 1_000 - 501 - 1);
         assert_eq!(balance(&state, bob), 500 - 201);
         assert_eq!(balance(&state, carol), 200);

@@ -1,8 +1,9 @@
 //! Transfers: what users sign and submit.
 //!
 //! The signed message is the Poseidon digest of every field ([`Transfer::message`]), which
-//! is also the transfer's hash (its identifier in the API): a fixed layout of 18 field
-//! elements that the circuit rebuilds from the same values.
+//! is also the transfer's hash (its identifier in the API): a fixed layout of 19 field
+//! elements that the circuit rebuilds from the same values. Withdrawals
+//! ([`crate::withdrawal`]) sign the same layout under another domain tag.
 //!
 //! The fee leaves L2: it is debited from the sender with the amount and summed per batch,
 //! and settlement pays each batch's total to the operator on L1 (so fees need no hot
@@ -12,9 +13,11 @@ use plonky2::field::types::Field;
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    account::Payment,
     field::{u64_to_limbs, F},
     hash::{hash_elements, Digest},
     schnorr::{PublicKey, SecretKey, Signature},
+    token::Token,
     Result,
 };
 
@@ -22,8 +25,31 @@ use crate::{
 /// message of the rollup can be replayed as a transfer.
 pub const TRANSFER_DOMAIN: u64 = 0x7472_616e_7366_6572;
 
-/// The number of field elements of a transfer message.
-pub const MESSAGE_ELEMENTS: usize = 18;
+/// The number of field elements of a signed message (transfer or withdrawal).
+pub const MESSAGE_ELEMENTS: usize = 19;
+
+/// The message layout shared by every signed operation: domain || chain id (2 limbs) ||
+/// sender (5) || destination (5: a key, or an L1 address as 5 u32 words) || amount (2
+/// limbs) || fee (2 limbs) || nonce || token. One layout lets the chunk circuit's signature
+/// units check either kind with one message builder.
+pub(crate) fn message_elements(
+    domain: u64,
+    chain_id: u64,
+    from: &PublicKey,
+    destination: [F; 5],
+    payment: &Payment,
+) -> [F; MESSAGE_ELEMENTS] {
+    let mut elements = [F::ZERO; MESSAGE_ELEMENTS];
+    elements[0] = F::from_canonical_u64(domain);
+    elements[1..3].copy_from_slice(&u64_to_limbs(chain_id));
+    elements[3..8].copy_from_slice(&from.encoding().to_fields());
+    elements[8..13].copy_from_slice(&destination);
+    elements[13..15].copy_from_slice(&u64_to_limbs(payment.amount));
+    elements[15..17].copy_from_slice(&u64_to_limbs(payment.fee));
+    elements[17] = F::from_canonical_u32(payment.nonce);
+    elements[18] = F::from_canonical_u64(payment.token as u64);
+    elements
+}
 
 /// An unsigned transfer of `amount` from `from` to `to`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,21 +68,32 @@ pub struct Transfer {
     pub fee: u64,
     /// Must equal the sender's account nonce when executed.
     pub nonce: u32,
+    /// The token moved (and paid as fee); ETH when absent from JSON.
+    #[serde(default)]
+    pub token: Token,
 }
 
 impl Transfer {
     /// The message elements: domain || chain id (2 limbs) || from (5) || to (5) ||
-    /// amount (2 limbs) || fee (2 limbs) || nonce.
+    /// amount (2 limbs) || fee (2 limbs) || nonce || token.
     pub fn message_elements(&self) -> [F; MESSAGE_ELEMENTS] {
-        let mut elements = [F::ZERO; MESSAGE_ELEMENTS];
-        elements[0] = F::from_canonical_u64(TRANSFER_DOMAIN);
-        elements[1..3].copy_from_slice(&u64_to_limbs(self.chain_id));
-        elements[3..8].copy_from_slice(&self.from.encoding().to_fields());
-        elements[8..13].copy_from_slice(&self.to.encoding().to_fields());
-        elements[13..15].copy_from_slice(&u64_to_limbs(self.amount));
-        elements[15..17].copy_from_slice(&u64_to_limbs(self.fee));
-        elements[17] = F::from_canonical_u32(self.nonce);
-        elements
+        message_elements(
+            TRANSFER_DOMAIN,
+            self.chain_id,
+            &self.from,
+            self.to.encoding().to_fields(),
+            &self.payment(),
+        )
+    }
+
+    /// What the sender pays.
+    pub fn payment(&self) -> Payment {
+        Payment {
+            token: self.token,
+            amount: self.amount,
+            fee: self.fee,
+            nonce: self.nonce,
+        }
     }
 
     /// The signed message and the transfer's hash.
@@ -70,6 +107,14 @@ impl Transfer {
         SignedTransfer {
             signature: key.sign(&self.message()),
             transfer: self,
+        }
+    }
+
+    /// The transfer with a signature made elsewhere (read back from storage), unchecked.
+    pub fn sign_with(self, signature: Signature) -> SignedTransfer {
+        SignedTransfer {
+            transfer: self,
+            signature,
         }
     }
 
@@ -141,6 +186,7 @@ mod tests {
             amount: 1_000_000,
             fee: 25,
             nonce: 3,
+            token: Token::Eth,
         };
         (key, transfer)
     }
@@ -181,6 +227,10 @@ mod tests {
                 nonce: 4,
                 ..transfer
             },
+            Transfer {
+                token: Token::TestToken,
+                ..transfer
+            },
         ];
         for changed in changes {
             let tampered = SignedTransfer {
@@ -202,6 +252,14 @@ mod tests {
         assert_eq!(json["amount"], "1000000");
         assert_eq!(json["fee"], "25");
         assert_eq!(json["nonce"], 3);
+        assert_eq!(json["token"], 0);
+        let mut without_token = json.clone();
+        without_token.as_object_mut().unwrap().remove("token");
+        assert_eq!(
+            serde_json::from_value::<SignedTransfer>(without_token).unwrap(),
+            signed,
+            "a transfer without a token is an ETH transfer"
+        );
         assert_eq!(json["from"].as_str().unwrap().len(), 2 + 80);
         assert_eq!(json["signature"].as_str().unwrap().len(), 2 + 144);
         assert_eq!(

@@ -1,4 +1,4 @@
-//! Admission: the checks a transfer passes before it is acknowledged.
+//! Admission: the checks a transfer or withdrawal passes before it is acknowledged.
 //!
 //! Stateless checks (chain id, L1-packable amounts, the signature: by far the most
 //! expensive) run first, in parallel over a submission with rayon on a blocking thread.
@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rollup_core::{
     batch_data::{is_packable_amount, is_packable_fee},
     hash::Digest,
-    transfer::SignedTransfer,
+    transaction::SignedTransaction,
 };
 use tokio::sync::oneshot;
 
@@ -27,33 +27,35 @@ use crate::{
 pub type Admission = Result<(Digest, Placement), Rejection>;
 
 /// Checks what needs no state: chain id, packable amounts, signature.
-pub fn check_stateless(chain_id: u64, transfer: &SignedTransfer) -> Result<(), Rejection> {
-    let t = &transfer.transfer;
-    if t.chain_id != chain_id {
+pub fn check_stateless(chain_id: u64, signed: &SignedTransaction) -> Result<(), Rejection> {
+    let transaction = signed.transaction();
+    if transaction.chain_id() != chain_id {
         return Err(Rejection::WrongChain {
             expected: chain_id,
-            got: t.chain_id,
+            got: transaction.chain_id(),
         });
     }
-    if !is_packable_amount(t.amount) {
+    let payment = transaction.payment();
+    if !is_packable_amount(payment.amount) {
         return Err(Rejection::Unpackable {
             what: "amount",
-            value: t.amount,
+            value: payment.amount,
         });
     }
-    if !is_packable_fee(t.fee) {
+    if !is_packable_fee(payment.fee) {
         return Err(Rejection::Unpackable {
             what: "fee",
-            value: t.fee,
+            value: payment.fee,
         });
     }
-    transfer.verify().map_err(|_| Rejection::BadSignature)
+    signed.verify().map_err(|_| Rejection::BadSignature)
 }
 
 impl Node {
     /// Admits a submission and waits until its accepted transfers are durable. Returns one
-    /// outcome per transfer, in order; `Err` if the journal failed (nothing acknowledged).
-    pub async fn submit(&self, transfers: Vec<SignedTransfer>) -> crate::Result<Vec<Admission>> {
+    /// outcome per operation, in order; `Err` if the journal failed (nothing
+    /// acknowledged).
+    pub async fn submit(&self, transfers: Vec<SignedTransaction>) -> crate::Result<Vec<Admission>> {
         let chain_id = self.chain_id;
         let started = Instant::now();
         let (transfers, checks) = tokio::task::spawn_blocking(move || {

@@ -1,10 +1,12 @@
 //! The batcher: seals batches by size or time, executes them in parallel partitions and
 //! stores them, and only then counts their transfers executed.
 //!
-//! Each round takes a durable prefix of the mempool's ready queue (valid in order by the
-//! mempool's invariant), executes it on the state (rayon, on a blocking thread), encodes
-//! its L1 calldata, and writes batch, positions and account states in one Postgres
-//! transaction. A failed write is retried (the state in memory is already ahead, so the
+//! Each round takes the next L1 deposits the settlement module has seen (consecutive, in
+//! queue order, at most `max_deposits_per_batch`) and a durable prefix of the mempool's
+//! ready queue (valid in order by the mempool's invariant; deposits only add funds, so
+//! crediting them first keeps it valid), executes them on the state (rayon, on a blocking
+//! thread), encodes its L1 calldata, and writes batch, positions, consumed deposits and
+//! account states in one Postgres transaction. A failed write is retried (the state in memory is already ahead, so the
 //! node can't go on without it); the transfers leave the mempool only once it succeeded.
 
 use std::{
@@ -14,17 +16,27 @@ use std::{
 
 use rollup_core::{
     batch_data::{BatchData, DataCommitment},
+    deposit::Deposit,
     state::State,
-    transfer::Transfer,
+    transaction::Transaction,
 };
 use tokio_util::sync::CancellationToken;
 
 use crate::{mempool::Entry, node::Node, store::SealedBatch, Error, Result};
 
-/// Executes `entries` as batch `number` on `state` and builds what is stored of it.
-pub fn seal(state: &mut State, number: u64, entries: &[Entry]) -> Result<SealedBatch> {
-    let transfers: Vec<Transfer> = entries.iter().map(|e| e.transfer.transfer).collect();
-    let outcome = state.execute_batch(&transfers)?;
+/// Executes `deposits` then `entries` as batch `number` on `state` and builds what is
+/// stored of it.
+pub fn seal(
+    state: &mut State,
+    number: u64,
+    deposits: &[Deposit],
+    entries: &[Entry],
+) -> Result<SealedBatch> {
+    let transactions: Vec<Transaction> = entries
+        .iter()
+        .map(|e| e.transaction.transaction())
+        .collect();
+    let outcome = state.execute(deposits, &transactions)?;
     let data = BatchData {
         chunks: outcome
             .chunks()
@@ -38,6 +50,7 @@ pub fn seal(state: &mut State, number: u64, entries: &[Entry]) -> Result<SealedB
         old_root: outcome.old_root,
         new_root: outcome.new_root,
         transfers: entries.iter().map(|e| e.hash).collect(),
+        deposits: deposits.iter().map(|d| d.index).collect(),
         accounts: outcome.accounts,
         fees: outcome.fees,
         data_commitment: DataCommitment::of_calldata(&data)?,
@@ -48,6 +61,7 @@ pub fn seal(state: &mut State, number: u64, entries: &[Entry]) -> Result<SealedB
 /// Runs the batcher until cancelled; returns an error only on a fatal condition.
 pub async fn run(node: Arc<Node>, mut next_number: u64, cancel: CancellationToken) -> Result<()> {
     let interval = node.config.batch_interval;
+    let mut next_deposit = node.store.next_deposit_index().await?;
     loop {
         tokio::select! {
             () = cancel.cancelled() => return Ok(()),
@@ -60,15 +74,27 @@ pub async fn run(node: Arc<Node>, mut next_number: u64, cancel: CancellationToke
             .lock()
             .expect("mempool lock")
             .next_batch(node.config.max_batch_size);
-        if entries.is_empty() {
+        let deposits = match node
+            .store
+            .next_deposits(next_deposit, node.config.max_deposits_per_batch)
+            .await
+        {
+            Ok(deposits) => deposits,
+            Err(error) => {
+                tracing::warn!(target: "sequencer::batch", %error, "reading L1 deposits failed; sealing without");
+                Vec::new()
+            }
+        };
+        if entries.is_empty() && deposits.is_empty() {
             continue;
         }
 
         let started = Instant::now();
         let worker = Arc::clone(&node);
+        let deposit_count = deposits.len();
         let sealed = tokio::task::spawn_blocking(move || {
             let mut state = worker.state.write().expect("state lock");
-            seal(&mut state, next_number, &entries)
+            seal(&mut state, next_number, &deposits, &entries)
         })
         .await
         .map_err(|_| Error::TaskStopped("batch execution"))??;
@@ -100,10 +126,12 @@ pub async fn run(node: Arc<Node>, mut next_number: u64, cancel: CancellationToke
         node.metrics.batches_sealed.inc();
         node.metrics.latest_batch.set(sealed.number as i64);
         node.metrics.batch_size.observe(size as f64);
+        next_deposit += deposit_count as u64;
         tracing::info!(
             target: "sequencer::batch",
             batch = sealed.number,
             transfers = size,
+            deposits = deposit_count,
             new_root = %sealed.new_root,
             data_bytes = sealed.data.len(),
             "batch sealed and stored"

@@ -1,6 +1,8 @@
 //! A client of the sequencer's HTTP API: what the wallet CLI and tools call.
 
-use rollup_core::{hash::Digest, schnorr::PublicKey, transfer::SignedTransfer};
+use rollup_core::{
+    hash::Digest, schnorr::PublicKey, transfer::SignedTransfer, withdrawal::SignedWithdrawal,
+};
 use serde_json::Value;
 
 use crate::{Error, Result};
@@ -46,6 +48,13 @@ impl SequencerClient {
     pub async fn submit(&self, transfer: &SignedTransfer) -> Result<Value> {
         let url = format!("{}/v1/transfers", self.base);
         let response = self.http.post(&url).json(transfer).send().await;
+        Self::answer(url, response).await
+    }
+
+    /// `POST /v1/withdrawals` with one withdrawal; returns the acknowledgement.
+    pub async fn submit_withdrawal(&self, withdrawal: &SignedWithdrawal) -> Result<Value> {
+        let url = format!("{}/v1/withdrawals", self.base);
+        let response = self.http.post(&url).json(withdrawal).send().await;
         Self::answer(url, response).await
     }
 

@@ -26,6 +26,9 @@ pub struct Config {
     /// A batch is sealed when this many transfers are ready...
     #[arg(long, env = "SEQUENCER_MAX_BATCH_SIZE", default_value_t = 4096)]
     pub max_batch_size: usize,
+    /// Most L1 deposits a batch consumes (the queue drains over batches, oldest first).
+    #[arg(long, env = "SEQUENCER_MAX_DEPOSITS_PER_BATCH", default_value_t = 64)]
+    pub max_deposits_per_batch: usize,
     /// ...or when this many milliseconds passed since the last one.
     #[arg(long, env = "SEQUENCER_BATCH_INTERVAL_MS", default_value_t = 200)]
     pub batch_interval_ms: u64,
@@ -55,6 +58,9 @@ impl Config {
     pub fn node_config(&self) -> NodeConfig {
         NodeConfig {
             max_batch_size: self.max_batch_size.max(1),
+            max_deposits_per_batch: self
+                .max_deposits_per_batch
+                .clamp(1, rollup_core::deposit::MAX_DEPOSITS_PER_BATCH),
             batch_interval: Duration::from_millis(self.batch_interval_ms.max(1)),
             mempool: MempoolConfig {
                 capacity: self.mempool_capacity,

@@ -24,10 +24,13 @@
 //! - [`settlement`]: posts proven batches to the Rollup contract on L1 and follows them to
 //!   confirmation (the `settlement` binary).
 //! - [`restore`]: rebuilds the L2 state from L1 alone (`rollup restore`).
+//! - [`bridge`]: a user's L1 side of the rollup: deposits into the Rollup's queue and
+//!   claims of withdrawn funds (`rollup deposit`, `rollup claim`).
 
 pub mod admission;
 pub mod api;
 pub mod batcher;
+pub mod bridge;
 pub mod client;
 pub mod config;
 pub mod error;

@@ -18,7 +18,8 @@ use std::{
 };
 
 use rollup_core::{
-    account::Account, hash::Digest, schnorr::PublicKey, state::State, transfer::SignedTransfer,
+    account::Account, hash::Digest, schnorr::PublicKey, state::State,
+    transaction::SignedTransaction,
 };
 
 use crate::rejection::Rejection;
@@ -34,17 +35,33 @@ pub struct MempoolConfig {
     pub future_ttl: Duration,
 }
 
-/// A transfer held by the mempool.
+/// A transfer or withdrawal held by the mempool.
 #[derive(Clone, Debug)]
 pub struct Entry {
     /// Admission order; the journal writes in this order.
     pub seq: u64,
-    /// The transfer's hash.
+    /// The operation's hash.
     pub hash: Digest,
-    /// The transfer.
-    pub transfer: SignedTransfer,
+    /// The transfer or withdrawal.
+    pub transaction: SignedTransaction,
     /// When it was admitted.
     pub received: Instant,
+}
+
+impl Entry {
+    /// The nonce it carries.
+    pub fn nonce(&self) -> u32 {
+        self.transaction.transaction().payment().nonce
+    }
+
+    /// The accounts whose pending view it changes: the sender, then the L2 recipient (the
+    /// sender twice for a self-transfer, as the overlay counts references per change).
+    fn keys(&self) -> Vec<PublicKey> {
+        let transaction = self.transaction.transaction();
+        std::iter::once(*transaction.from())
+            .chain(transaction.recipient().copied())
+            .collect()
+    }
 }
 
 /// Where an admitted transfer went.
@@ -98,7 +115,7 @@ impl Mempool {
         config: MempoolConfig,
         next_seq: u64,
         executed: &State,
-        pending: Vec<(u64, SignedTransfer)>,
+        pending: Vec<(u64, SignedTransaction)>,
     ) -> (Self, Vec<(Digest, Rejection)>) {
         let mut pool = Self::new(config, next_seq);
         let mut rejected = Vec::new();
@@ -152,26 +169,27 @@ impl Mempool {
     pub fn admit(
         &mut self,
         executed: &State,
-        transfer: SignedTransfer,
+        transaction: SignedTransaction,
         now: Instant,
     ) -> Result<(Entry, Placement), Rejection> {
-        let hash = transfer.hash();
+        let hash = transaction.hash();
         if self.known.contains(&hash) {
             return Err(Rejection::Duplicate);
         }
         if self.len() >= self.config.capacity {
             return Err(Rejection::MempoolFull);
         }
-        let t = &transfer.transfer;
+        let t = transaction.transaction();
+        let (from, nonce) = (*t.from(), t.payment().nonce);
         let sender = self
-            .pending_account(executed, &t.from)
+            .pending_account(executed, &from)
             .ok_or(Rejection::UnknownAccount)?;
-        if t.nonce < sender.nonce {
+        if nonce < sender.nonce {
             return Err(Rejection::NonceTooLow {
                 expected: sender.nonce,
             });
         }
-        if t.nonce - sender.nonce > self.config.max_nonce_gap {
+        if nonce - sender.nonce > self.config.max_nonce_gap {
             return Err(Rejection::NonceTooFar {
                 expected: sender.nonce,
                 max_gap: self.config.max_nonce_gap,
@@ -180,20 +198,20 @@ impl Mempool {
         let entry = Entry {
             seq: self.next_seq,
             hash,
-            transfer,
+            transaction,
             received: now,
         };
-        let placement = if t.nonce == sender.nonce {
+        let placement = if nonce == sender.nonce {
             self.try_make_ready(executed, entry.clone())
                 .map_err(Rejection::from)?;
-            self.promote_from(executed, [t.from, t.to]);
+            self.promote_from(executed, entry.keys());
             Placement::Ready
         } else {
-            let queue = self.future.entry(t.from).or_default();
-            if queue.contains_key(&t.nonce) {
+            let queue = self.future.entry(from).or_default();
+            if queue.contains_key(&nonce) {
                 return Err(Rejection::NonceTaken);
             }
-            queue.insert(t.nonce, entry.clone());
+            queue.insert(nonce, entry.clone());
             self.future_count += 1;
             Placement::Queued
         };
@@ -205,20 +223,30 @@ impl Mempool {
     /// Applies an in-order transfer to the overlay and appends it to the ready queue, or
     /// says why it can't execute now (nothing changes then).
     fn try_make_ready(&mut self, executed: &State, entry: Entry) -> rollup_core::Result<()> {
-        let t = entry.transfer.transfer;
+        let t = entry.transaction.transaction();
+        let (from, payment) = (*t.from(), t.payment());
         let sender = self
-            .pending_account(executed, &t.from)
+            .pending_account(executed, &from)
             .expect("checked by the caller");
-        let sender = sender.debited(&t)?;
-        let recipient = if t.to == t.from {
-            sender
-        } else {
-            self.pending_account(executed, &t.to)
-                .unwrap_or_else(|| Account::new(t.to))
+        let sender = sender.debited(&payment)?;
+        let recipient = match t.recipient() {
+            Some(&to) if to == from => Some((to, sender)),
+            Some(&to) => Some((
+                to,
+                self.pending_account(executed, &to)
+                    .unwrap_or_else(|| Account::new(to)),
+            )),
+            None => None,
         };
-        let recipient = recipient.credited(t.amount)?;
-        self.set_overlay(t.from, sender);
-        self.set_overlay(t.to, recipient);
+        let recipient = recipient
+            .map(|(to, account)| {
+                Ok::<_, rollup_core::Error>((to, account.credited(payment.token, payment.amount)?))
+            })
+            .transpose()?;
+        self.set_overlay(from, sender);
+        if let Some((to, account)) = recipient {
+            self.set_overlay(to, account);
+        }
         self.ready.push_back(entry);
         Ok(())
     }
@@ -234,22 +262,22 @@ impl Mempool {
 
     /// Promotes waiting transfers of the given accounts (and, transitively, of the
     /// accounts those credit) whose nonce is now next and whose balance suffices.
-    fn promote_from(&mut self, executed: &State, start: [PublicKey; 2]) {
-        let mut work: Vec<PublicKey> = start.to_vec();
+    fn promote_from(&mut self, executed: &State, start: Vec<PublicKey>) {
+        let mut work = start;
         while let Some(key) = work.pop() {
             while let Some(entry) = self.take_next_future(executed, &key) {
-                let to = entry.transfer.transfer.to;
+                let to = entry.transaction.transaction().recipient().copied();
                 match self.try_make_ready(executed, entry.clone()) {
                     Ok(()) => {
                         self.future_count -= 1;
-                        work.push(to);
+                        work.extend(to);
                     }
                     Err(_) => {
                         // Not fundable yet: it waits (until a credit or its expiry).
                         self.future
                             .entry(key)
                             .or_default()
-                            .insert(entry.transfer.transfer.nonce, entry);
+                            .insert(entry.nonce(), entry);
                         break;
                     }
                 }
@@ -289,8 +317,7 @@ impl Mempool {
     pub fn remove_executed(&mut self, count: usize) {
         for entry in self.ready.drain(..count) {
             self.known.remove(&entry.hash);
-            let t = entry.transfer.transfer;
-            for key in [t.from, t.to] {
+            for key in entry.keys() {
                 if let Some(pending) = self.overlay.get_mut(&key) {
                     pending.ready_refs -= 1;
                     if pending.ready_refs == 0 {
@@ -326,7 +353,13 @@ impl Mempool {
 
 #[cfg(test)]
 mod tests {
-    use rollup_core::{schnorr::SecretKey, transfer::Transfer, tree::TreeConfig};
+    use rollup_core::{
+        schnorr::SecretKey,
+        token::Token,
+        transfer::Transfer,
+        tree::TreeConfig,
+        withdrawal::{L1Address, Withdrawal},
+    };
 
     use super::*;
 
@@ -355,7 +388,7 @@ mod tests {
         }
     }
 
-    fn pay(from: &SecretKey, to: &SecretKey, amount: u64, nonce: u32) -> SignedTransfer {
+    fn pay(from: &SecretKey, to: &SecretKey, amount: u64, nonce: u32) -> SignedTransaction {
         Transfer {
             chain_id: 1,
             from: from.public_key(),
@@ -363,8 +396,59 @@ mod tests {
             amount,
             fee: 1,
             nonce,
+            token: Token::Eth,
         }
         .sign(from)
+        .into()
+    }
+
+    fn withdraw(from: &SecretKey, amount: u64, nonce: u32) -> SignedTransaction {
+        Withdrawal {
+            chain_id: 1,
+            from: from.public_key(),
+            recipient: L1Address([7; 20]),
+            token: Token::Eth,
+            amount,
+            fee: 1,
+            nonce,
+        }
+        .sign(from)
+        .into()
+    }
+
+    #[test]
+    fn a_withdrawal_debits_its_sender_and_credits_no_one_on_l2() {
+        let Fixture {
+            keys,
+            state,
+            mut pool,
+        } = fixture();
+        let now = Instant::now();
+        let before = pool
+            .pending_account(&state, &keys[0].public_key())
+            .unwrap()
+            .balance(Token::Eth);
+        pool.admit(&state, withdraw(&keys[0], 100, 0), now).unwrap();
+        let after = pool.pending_account(&state, &keys[0].public_key()).unwrap();
+        assert_eq!((after.balance(Token::Eth), after.nonce), (before - 101, 1));
+        // Its nonce sequence is the transfers': the next transfer carries nonce 1.
+        assert_eq!(
+            pool.admit(&state, pay(&keys[0], &keys[1], 1, 0), now)
+                .unwrap_err(),
+            Rejection::NonceTooLow { expected: 1 }
+        );
+        assert!(matches!(
+            pool.admit(&state, withdraw(&keys[0], before, 1), now),
+            Err(Rejection::InsufficientBalance { .. })
+        ));
+        pool.mark_durable_below(10);
+        let batch = pool.next_batch(10);
+        assert!(matches!(
+            batch[0].transaction,
+            SignedTransaction::Withdrawal(_)
+        ));
+        pool.remove_executed(batch.len());
+        assert!(pool.overlay.is_empty() && pool.is_empty());
     }
 
     #[test]
@@ -410,13 +494,13 @@ mod tests {
         assert_eq!(
             pool.pending_account(&state, &keys[2].public_key())
                 .unwrap()
-                .balance,
+                .balance(Token::Eth),
             99
         );
         assert_eq!(
             pool.pending_account(&state, &keys[3].public_key())
                 .unwrap()
-                .balance,
+                .balance(Token::Eth),
             500
         );
         assert_eq!(pool.ready_len(), 2);
@@ -466,11 +550,7 @@ mod tests {
         pool.admit(&state, pay(&keys[0], &keys[1], 1, 0), now)
             .unwrap();
         assert_eq!((pool.ready_len(), pool.future_len()), (3, 0));
-        let nonces: Vec<u32> = pool
-            .ready
-            .iter()
-            .map(|e| e.transfer.transfer.nonce)
-            .collect();
+        let nonces: Vec<u32> = pool.ready.iter().map(Entry::nonce).collect();
         assert_eq!(nonces, [0, 1, 2]);
     }
 
@@ -518,32 +598,39 @@ mod tests {
         pool.mark_durable_below(3); // seqs 1 and 2
         let batch = pool.next_batch(10);
         assert_eq!(batch.len(), 2);
-        let transfers: Vec<Transfer> = batch.iter().map(|e| e.transfer.transfer).collect();
-        state.execute_batch(&transfers).unwrap();
+        let transactions: Vec<_> = batch.iter().map(|e| e.transaction.transaction()).collect();
+        state.execute(&[], &transactions).unwrap();
         pool.remove_executed(batch.len());
         assert_eq!(pool.ready_len(), 1);
         assert_eq!(
             pool.pending_account(&state, &keys[0].public_key())
                 .unwrap()
-                .balance,
+                .balance(Token::Eth),
             1_000 - 303
         );
         assert_eq!(
             pool.pending_account(&state, &keys[2].public_key())
                 .unwrap()
-                .balance,
+                .balance(Token::Eth),
             300
         );
         pool.mark_durable_below(4);
-        let rest: Vec<Transfer> = pool
+        let rest: Vec<_> = pool
             .next_batch(10)
             .iter()
-            .map(|e| e.transfer.transfer)
+            .map(|e| e.transaction.transaction())
             .collect();
-        state.execute_batch(&rest).unwrap();
+        state.execute(&[], &rest).unwrap();
         pool.remove_executed(1);
         assert!(pool.overlay.is_empty() && pool.is_empty());
-        assert_eq!(state.account(&keys[2].public_key()).unwrap().1.balance, 300);
+        assert_eq!(
+            state
+                .account(&keys[2].public_key())
+                .unwrap()
+                .1
+                .balance(Token::Eth),
+            300
+        );
     }
 
     #[test]

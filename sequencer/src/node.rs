@@ -36,6 +36,8 @@ use crate::{
 pub struct NodeConfig {
     /// Most transfers per batch.
     pub max_batch_size: usize,
+    /// Most L1 deposits per batch.
+    pub max_deposits_per_batch: usize,
     /// Longest a ready transfer waits for its batch to be sealed.
     pub batch_interval: Duration,
     /// Mempool bounds.

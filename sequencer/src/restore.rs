@@ -32,6 +32,7 @@ use rollup_core::{
     hash::Digest,
     schnorr::PublicKey,
     state::State,
+    token::TOKENS,
     tree::TreeConfig,
 };
 
@@ -86,6 +87,15 @@ pub fn genesis_accounts_blob(accounts: &[GenesisAccount]) -> Vec<u8> {
         .collect()
 }
 
+/// What one replayed batch paid and consumed, to check against its `BatchVerified` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// Fees per token.
+    pub fees: [u64; TOKENS],
+    /// L1 deposits credited.
+    pub deposits: u64,
+}
+
 /// The accounts by global index, replaying batches onto them.
 #[derive(Clone, Debug)]
 pub struct Replayer {
@@ -122,11 +132,12 @@ impl Replayer {
         self.batches
     }
 
-    /// Applies one batch's calldata; returns the fees its transfers paid. Refuses data
-    /// that could not have been proven (an unknown account, an index taken twice, a
-    /// balance below zero after the batch): from a verified batch that means the data
-    /// was read wrong.
-    pub fn apply(&mut self, data: &[u8]) -> Result<u64> {
+    /// Applies one batch's calldata; returns the fees its operations paid, per token, and
+    /// how many deposits it credited.
+    /// Refuses data that could not have been proven (an unknown account, an index taken
+    /// twice, a deposit to another key than the account's, a balance below zero after the
+    /// batch): from a verified batch that means the data was read wrong.
+    pub fn apply(&mut self, data: &[u8]) -> Result<Applied> {
         let batch = self.batches + 1;
         let decoded = BatchData::decode(data)?;
         for account in decoded.chunks.iter().flat_map(|c| &c.new_accounts) {
@@ -143,32 +154,53 @@ impl Replayer {
                 }
             }
         }
-        let mut deltas: HashMap<u64, (i128, u64)> = HashMap::new();
-        let mut fees: u64 = 0;
-        for transfer in decoded.chunks.iter().flat_map(|c| &c.transfers) {
-            let (from, to) = (u64::from(transfer.from), u64::from(transfer.to));
-            for index in [from, to] {
-                if !self.accounts.contains_key(&index) {
-                    return Err(invalid(format!(
-                        "batch {batch} moves funds of account index {index}, which does not exist"
-                    )));
-                }
+        let exists = |index: u64| -> Result<()> {
+            if !self.accounts.contains_key(&index) {
+                return Err(invalid(format!(
+                    "batch {batch} moves funds of account index {index}, which does not exist"
+                )));
             }
+            Ok(())
+        };
+        // Per account: balance change per token, and debits (nonce increments).
+        let mut deltas: HashMap<u64, ([i128; TOKENS], u64)> = HashMap::new();
+        let mut fees = [0u64; TOKENS];
+        for deposit in decoded.chunks.iter().flat_map(|c| &c.deposits) {
+            let index = u64::from(deposit.index);
+            exists(index)?;
+            if self.accounts[&index].public_key != deposit.public_key {
+                return Err(invalid(format!(
+                    "batch {batch} credits a deposit to {} at account index {index} of another key",
+                    deposit.public_key
+                )));
+            }
+            deltas.entry(index).or_default().0[deposit.token.index()] += i128::from(deposit.amount);
+        }
+        for transfer in decoded.chunks.iter().flat_map(|c| &c.transfers) {
+            let token = transfer.token.index();
+            let from = u64::from(transfer.from);
+            exists(from)?;
             let sender = deltas.entry(from).or_default();
-            sender.0 -= i128::from(transfer.amount) + i128::from(transfer.fee);
+            sender.0[token] -= i128::from(transfer.amount) + i128::from(transfer.fee);
             sender.1 += 1;
-            deltas.entry(to).or_default().0 += i128::from(transfer.amount);
-            fees = fees
+            if !transfer.withdrawal {
+                let to = u64::from(transfer.to);
+                exists(to)?;
+                deltas.entry(to).or_default().0[token] += i128::from(transfer.amount);
+            }
+            fees[token] = fees[token]
                 .checked_add(transfer.fee)
                 .ok_or_else(|| invalid(format!("batch {batch}'s fees overflow")))?;
         }
         for (index, (delta, debits)) in deltas {
             let account = self.accounts.get_mut(&index).expect("checked above");
-            account.balance = u64::try_from(i128::from(account.balance) + delta).map_err(|_| {
-                invalid(format!(
-                    "batch {batch} leaves account index {index} with a balance out of range"
-                ))
-            })?;
+            for (balance, delta) in account.balances.iter_mut().zip(delta) {
+                *balance = u64::try_from(i128::from(*balance) + delta).map_err(|_| {
+                    invalid(format!(
+                        "batch {batch} leaves account index {index} with a balance out of range"
+                    ))
+                })?;
+            }
             account.nonce = u64::from(account.nonce)
                 .checked_add(debits)
                 .and_then(|n| u32::try_from(n).ok())
@@ -179,7 +211,10 @@ impl Replayer {
                 })?;
         }
         self.batches = batch;
-        Ok(fees)
+        Ok(Applied {
+            fees,
+            deposits: decoded.chunks.iter().map(|c| c.deposits.len() as u64).sum(),
+        })
     }
 
     /// The state the replayed accounts give (its root is the L2 state root).
@@ -331,11 +366,17 @@ pub async fn restore_from_l1(l1_url: &str, rollup: Address) -> Result<Restored> 
                     "the calldata of {tx_hash} does not match batch {number}'s event"
                 )));
             }
-            let fees = replayer.apply(&data)?;
-            if fees != event.fees {
+            let applied = replayer.apply(&data)?;
+            if applied.fees != [event.ethFees, event.tokenFees] {
                 return Err(invalid(format!(
-                    "batch {number}'s records pay {fees} in fees, its event says {}",
-                    event.fees
+                    "batch {number}'s records pay {:?} in fees, its event says [{}, {}]",
+                    applied.fees, event.ethFees, event.tokenFees
+                )));
+            }
+            if applied.deposits != event.depositsConsumed {
+                return Err(invalid(format!(
+                    "batch {number}'s records credit {} deposits, its event says {}",
+                    applied.deposits, event.depositsConsumed
                 )));
             }
             expected_root = event.newRoot;

@@ -7,11 +7,14 @@
 use rollup_core::{
     account::Account,
     batch_data::DataCommitment,
+    deposit::Deposit,
     genesis::Genesis,
     hash::Digest,
-    schnorr::{PublicKey, Signature},
+    schema::{deposit_from_row, transaction_from_row, DEPOSIT_COLUMNS, TRANSACTION_COLUMNS},
+    schnorr::PublicKey,
     state::State,
-    transfer::{SignedTransfer, Transfer},
+    token::{Token, TOKENS},
+    transaction::{SignedTransaction, Transaction},
 };
 use sqlx::{PgPool, Row};
 
@@ -26,12 +29,14 @@ pub struct SealedBatch {
     pub old_root: Digest,
     /// State root after.
     pub new_root: Digest,
-    /// The transfers' hashes in execution order.
+    /// The transfers' (and withdrawals') hashes in execution order.
     pub transfers: Vec<Digest>,
+    /// The queue indices of the L1 deposits it consumed, in order.
+    pub deposits: Vec<u64>,
     /// The final state of every account it touched, by global index.
     pub accounts: Vec<(u64, Account)>,
-    /// Total fees.
-    pub fees: u64,
+    /// Total fees, per token.
+    pub fees: [u64; TOKENS],
     /// The L1 calldata.
     pub data: Vec<u8>,
     /// Keccak-256 of the calldata.
@@ -53,9 +58,12 @@ pub struct BatchRecord {
     pub size: u32,
     /// Calldata bytes.
     pub data_bytes: u32,
-    /// Total fees.
+    /// Total ETH fees.
     #[serde(serialize_with = "as_decimal")]
     pub fees: u64,
+    /// Total test-token fees.
+    #[serde(serialize_with = "as_decimal")]
+    pub token_fees: u64,
     /// When it was sealed (RFC 3339).
     pub sealed_at: String,
     /// How far it got after execution.
@@ -208,14 +216,18 @@ impl Store {
     /// Rebuilds the state from the stored accounts and checks its root against the newest
     /// batch's (or the genesis root). Returns the state and the newest batch number.
     pub async fn load_state(&self, genesis: &Genesis) -> Result<(State, u64)> {
-        let rows = sqlx::query("SELECT index, public_key, balance, nonce FROM accounts")
-            .fetch_all(&self.db)
-            .await?;
+        let rows =
+            sqlx::query("SELECT index, public_key, balance, token_balance, nonce FROM accounts")
+                .fetch_all(&self.db)
+                .await?;
         let mut accounts = Vec::with_capacity(rows.len());
         for row in rows {
             let account = Account {
                 public_key: key(row.get("public_key"))?,
-                balance: from_db(row.get("balance")),
+                balances: [
+                    from_db(row.get("balance")),
+                    from_db(row.get("token_balance")),
+                ],
                 nonce: row.get::<i64, _>("nonce") as u32,
             };
             accounts.push((from_db(row.get("index")), account));
@@ -247,36 +259,56 @@ impl Store {
         Ok(max.map_or(1, |seq| seq as u64 + 1))
     }
 
-    /// Acknowledged transfers not yet executed nor rejected, in admission order.
-    pub async fn pending_transfers(&self) -> Result<Vec<(u64, SignedTransfer)>> {
-        let rows = sqlx::query(
-            "SELECT t.seq, t.chain_id, t.from_key, t.to_key, t.amount, t.fee, t.nonce, t.signature
+    /// Up to `max` deposits of the L1 queue from index `next` on, consecutive and not yet
+    /// consumed, in queue order: what the next batch credits first.
+    pub async fn next_deposits(&self, next: u64, max: usize) -> Result<Vec<Deposit>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DEPOSIT_COLUMNS} FROM deposits
+             WHERE batch_number IS NULL AND queue_index >= $1
+             ORDER BY queue_index LIMIT $2"
+        )))
+        .bind(to_db(next))
+        .bind(max as i64)
+        .fetch_all(&self.db)
+        .await?;
+        let mut deposits = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let deposit = deposit_from_row(row).map_err(Error::Corrupt)?;
+            // A gap (a deposit not seen yet) ends the run: the queue is consumed in order.
+            if deposit.index != next + deposits.len() as u64 {
+                break;
+            }
+            deposits.push(deposit);
+        }
+        Ok(deposits)
+    }
+
+    /// The queue index of the first deposit no stored batch consumed.
+    pub async fn next_deposit_index(&self) -> Result<u64> {
+        let consumed: i64 =
+            sqlx::query_scalar("SELECT coalesce(sum(deposit_count), 0)::bigint FROM batches")
+                .fetch_one(&self.db)
+                .await?;
+        Ok(consumed as u64)
+    }
+
+    /// Acknowledged transfers and withdrawals not yet executed nor rejected, in admission
+    /// order.
+    pub async fn pending_transfers(&self) -> Result<Vec<(u64, SignedTransaction)>> {
+        // The column list is a constant: nothing user-supplied reaches the SQL text.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT t.seq, {TRANSACTION_COLUMNS}
              FROM transfers t
              WHERE NOT EXISTS (SELECT 1 FROM batch_transfers b WHERE b.hash = t.hash)
                AND NOT EXISTS (SELECT 1 FROM rejected_transfers r WHERE r.hash = t.hash)
-             ORDER BY t.seq",
-        )
+             ORDER BY t.seq"
+        )))
         .fetch_all(&self.db)
         .await?;
-        rows.into_iter()
+        rows.iter()
             .map(|row| {
-                let transfer = Transfer {
-                    chain_id: from_db(row.get("chain_id")),
-                    from: key(row.get("from_key"))?,
-                    to: key(row.get("to_key"))?,
-                    amount: from_db(row.get("amount")),
-                    fee: from_db(row.get("fee")),
-                    nonce: row.get::<i64, _>("nonce") as u32,
-                };
-                let signature = Signature::from_bytes(row.get("signature"))
-                    .map_err(|e| Error::Corrupt(format!("stored signature: {e}")))?;
-                Ok((
-                    row.get::<i64, _>("seq") as u64,
-                    SignedTransfer {
-                        transfer,
-                        signature,
-                    },
-                ))
+                let transaction = transaction_from_row(row).map_err(Error::Corrupt)?;
+                Ok((row.get::<i64, _>("seq") as u64, transaction))
             })
             .collect()
     }
@@ -288,9 +320,11 @@ impl Store {
             columns.push(entry);
         }
         sqlx::query(
-            "INSERT INTO transfers (hash, seq, chain_id, from_key, to_key, amount, fee, nonce, signature)
+            "INSERT INTO transfers (hash, seq, chain_id, from_key, to_key, amount, fee, nonce, signature,
+                                    token, kind, recipient)
              SELECT * FROM UNNEST($1::bytea[], $2::bigint[], $3::bigint[], $4::bytea[], $5::bytea[],
-                                  $6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[])",
+                                  $6::bigint[], $7::bigint[], $8::bigint[], $9::bytea[], $10::smallint[],
+                                  $11::smallint[], $12::bytea[])",
         )
         .bind(&columns.hash)
         .bind(&columns.seq)
@@ -301,6 +335,9 @@ impl Store {
         .bind(&columns.fee)
         .bind(&columns.nonce)
         .bind(&columns.signature)
+        .bind(&columns.token)
+        .bind(&columns.kind)
+        .bind(&columns.recipient)
         .execute(&self.db)
         .await?;
         Ok(())
@@ -310,8 +347,9 @@ impl Store {
     pub async fn store_batch(&self, batch: &SealedBatch) -> Result<()> {
         let mut tx = self.db.begin().await?;
         sqlx::query(
-            "INSERT INTO batches (number, old_root, new_root, data_commitment, data, transfer_count, fees)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO batches (number, old_root, new_root, data_commitment, data, transfer_count,
+                                  fees, token_fees, deposit_count)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(to_db(batch.number))
         .bind(batch.old_root.to_bytes().to_vec())
@@ -319,9 +357,30 @@ impl Store {
         .bind(batch.data_commitment.as_bytes().to_vec())
         .bind(&batch.data)
         .bind(batch.transfers.len() as i32)
-        .bind(to_db(batch.fees))
+        .bind(to_db(batch.fees[Token::Eth.index()]))
+        .bind(to_db(batch.fees[Token::TestToken.index()]))
+        .bind(batch.deposits.len() as i32)
         .execute(&mut *tx)
         .await?;
+        if let (Some(&first), Some(&last)) = (batch.deposits.first(), batch.deposits.last()) {
+            // Only unconsumed rows: a deposit can never be consumed twice.
+            let marked = sqlx::query(
+                "UPDATE deposits SET batch_number = $1
+                 WHERE queue_index BETWEEN $2 AND $3 AND batch_number IS NULL",
+            )
+            .bind(to_db(batch.number))
+            .bind(to_db(first))
+            .bind(to_db(last))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if marked != batch.deposits.len() as u64 {
+                return Err(Error::Corrupt(format!(
+                    "batch {} consumes deposits {first}..={last}, of which {marked} were unconsumed",
+                    batch.number
+                )));
+            }
+        }
         let positions: Vec<i32> = (0..batch.transfers.len() as i32).collect();
         let hashes: Vec<Vec<u8>> = batch
             .transfers
@@ -398,7 +457,7 @@ impl Store {
     /// A stored batch; `None` as number means the newest.
     pub async fn batch(&self, number: Option<u64>) -> Result<Option<BatchRecord>> {
         let row = sqlx::query(
-            "SELECT number, old_root, new_root, data_commitment, transfer_count, length(data) AS data_bytes, fees,
+            "SELECT number, old_root, new_root, data_commitment, transfer_count, length(data) AS data_bytes, fees, token_fees,
                     to_char(sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS sealed_at,
                     EXISTS (SELECT 1 FROM prover_jobs j WHERE j.batch_number = batches.number
                             AND j.is_final AND j.status = 'done') AS proven
@@ -420,6 +479,7 @@ impl Store {
                 size: row.get::<i32, _>("transfer_count") as u32,
                 data_bytes: row.get::<i32, _>("data_bytes") as u32,
                 fees: from_db(row.get("fees")),
+                token_fees: from_db(row.get("token_fees")),
                 sealed_at: row.get("sealed_at"),
                 stage: BatchStage::of(row.get("proven")),
             })
@@ -439,17 +499,27 @@ async fn upsert_accounts(
         .iter()
         .map(|(_, a)| a.public_key.to_bytes().to_vec())
         .collect();
-    let balances: Vec<i64> = accounts.iter().map(|(_, a)| to_db(a.balance)).collect();
+    let balances: Vec<i64> = accounts
+        .iter()
+        .map(|(_, a)| to_db(a.balance(Token::Eth)))
+        .collect();
+    let token_balances: Vec<i64> = accounts
+        .iter()
+        .map(|(_, a)| to_db(a.balance(Token::TestToken)))
+        .collect();
     let nonces: Vec<i64> = accounts.iter().map(|(_, a)| i64::from(a.nonce)).collect();
     sqlx::query(
-        "INSERT INTO accounts (index, public_key, balance, nonce, updated_batch)
-         SELECT i, k, b, n, $5 FROM UNNEST($1::bigint[], $2::bytea[], $3::bigint[], $4::bigint[]) AS u(i, k, b, n)
+        "INSERT INTO accounts (index, public_key, balance, token_balance, nonce, updated_batch)
+         SELECT i, k, b, t, n, $6
+         FROM UNNEST($1::bigint[], $2::bytea[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(i, k, b, t, n)
          ON CONFLICT (index) DO UPDATE
-           SET balance = EXCLUDED.balance, nonce = EXCLUDED.nonce, updated_batch = EXCLUDED.updated_batch",
+           SET balance = EXCLUDED.balance, token_balance = EXCLUDED.token_balance,
+               nonce = EXCLUDED.nonce, updated_batch = EXCLUDED.updated_batch",
     )
     .bind(&indices)
     .bind(&keys)
     .bind(&balances)
+    .bind(&token_balances)
     .bind(&nonces)
     .bind(to_db(batch))
     .execute(&mut **tx)
@@ -457,32 +527,43 @@ async fn upsert_accounts(
     Ok(())
 }
 
-/// Column vectors of transfers for an UNNEST insert.
+/// Column vectors of transfers and withdrawals for an UNNEST insert.
 #[derive(Default)]
 struct TransferColumns {
     hash: Vec<Vec<u8>>,
     seq: Vec<i64>,
     chain_id: Vec<i64>,
     from: Vec<Vec<u8>>,
-    to: Vec<Vec<u8>>,
+    to: Vec<Option<Vec<u8>>>,
     amount: Vec<i64>,
     fee: Vec<i64>,
     nonce: Vec<i64>,
     signature: Vec<Vec<u8>>,
+    token: Vec<i16>,
+    kind: Vec<i16>,
+    recipient: Vec<Option<Vec<u8>>>,
 }
 
 impl TransferColumns {
     fn push(&mut self, entry: &Entry) {
-        let t = &entry.transfer.transfer;
+        let transaction = entry.transaction.transaction();
+        let payment = transaction.payment();
         self.hash.push(entry.hash.to_bytes().to_vec());
         self.seq.push(entry.seq as i64);
-        self.chain_id.push(to_db(t.chain_id));
-        self.from.push(t.from.to_bytes().to_vec());
-        self.to.push(t.to.to_bytes().to_vec());
-        self.amount.push(to_db(t.amount));
-        self.fee.push(to_db(t.fee));
-        self.nonce.push(i64::from(t.nonce));
+        self.chain_id.push(to_db(transaction.chain_id()));
+        self.from.push(transaction.from().to_bytes().to_vec());
+        self.amount.push(to_db(payment.amount));
+        self.fee.push(to_db(payment.fee));
+        self.nonce.push(i64::from(payment.nonce));
         self.signature
-            .push(entry.transfer.signature.to_bytes().to_vec());
+            .push(entry.transaction.signature().to_bytes().to_vec());
+        self.token.push(i16::from(u8::from(payment.token)));
+        let (kind, to, recipient) = match transaction {
+            Transaction::Transfer(transfer) => (0, Some(transfer.to.to_bytes().to_vec()), None),
+            Transaction::Withdrawal(withdrawal) => (1, None, Some(withdrawal.recipient.0.to_vec())),
+        };
+        self.kind.push(kind);
+        self.to.push(to);
+        self.recipient.push(recipient);
     }
 }

@@ -19,8 +19,10 @@ use rollup_core::{
     field::{decode_hex, encode_hex},
     genesis::{Genesis, GenesisAccount},
     schnorr::{PublicKey, SecretKey},
+    token::Token,
     transfer::{SignedTransfer, Transfer},
     tree::TreeConfig,
+    withdrawal::{L1Address, SignedWithdrawal, Withdrawal},
 };
 use serde::{Deserialize, Serialize};
 
@@ -106,10 +108,12 @@ fn check_packable(format: &FloatFormat, what: &'static str, value: u64) -> Resul
 /// Signs a transfer from `key`'s account, refusing what the sequencer would refuse
 /// statelessly: an amount or fee that cannot be posted to L1 ([`Error::UnpackableValue`])
 /// and an amount plus fee that overflows 64 bits.
+#[allow(clippy::too_many_arguments)]
 pub fn sign_transfer(
     key: &SecretKey,
     chain_id: u64,
     to: PublicKey,
+    token: Token,
     amount: u64,
     fee: u64,
     nonce: u32,
@@ -123,11 +127,41 @@ pub fn sign_transfer(
         amount,
         fee,
         nonce,
+        token,
     };
     if transfer.total_debit().is_none() {
         return Err(rollup_core::Error::AmountOverflow.into());
     }
     Ok(transfer.sign(key))
+}
+
+/// Signs a withdrawal from `key`'s account to `recipient` on L1, refusing what the
+/// sequencer would refuse statelessly (as [`sign_transfer`]).
+#[allow(clippy::too_many_arguments)]
+pub fn sign_withdrawal(
+    key: &SecretKey,
+    chain_id: u64,
+    recipient: L1Address,
+    token: Token,
+    amount: u64,
+    fee: u64,
+    nonce: u32,
+) -> Result<SignedWithdrawal> {
+    check_packable(&AMOUNT_FORMAT, "amount", amount)?;
+    check_packable(&FEE_FORMAT, "fee", fee)?;
+    let withdrawal = Withdrawal {
+        chain_id,
+        from: key.public_key(),
+        recipient,
+        token,
+        amount,
+        fee,
+        nonce,
+    };
+    if withdrawal.payment().total().is_none() {
+        return Err(rollup_core::Error::AmountOverflow.into());
+    }
+    Ok(withdrawal.sign(key))
 }
 
 /// The key file name of account `index` among `count`: `account-0000.key`, zero-padded to

@@ -278,7 +278,7 @@ fn genesis_writes_funded_key_files_and_refuses_a_second_run() {
             .unwrap();
         assert_eq!(address, account.public_key);
         let (_, stored) = state.account(&address).expect("funded");
-        assert_eq!(stored.balance, 1_000_000);
+        assert_eq!(stored.balances, [1_000_000, 0]);
     }
 
     let before = std::fs::read_to_string(&genesis_path).unwrap();

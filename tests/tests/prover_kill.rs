@@ -133,6 +133,7 @@ async fn two_workers_prove_a_batch_while_a_third_is_killed_mid_job() {
     let transfers: Vec<_> = (0..keys.len())
         .map(|i| {
             Transfer {
+                token: rollup_core::token::Token::Eth,
                 chain_id: CHAIN,
                 from: keys[i].public_key(),
                 to: keys[(i + 1) % keys.len()].public_key(),
@@ -252,19 +253,23 @@ async fn two_workers_prove_a_batch_while_a_third_is_killed_mid_job() {
     let top = ProofWithPublicInputs::from_bytes(top_bytes, &circuits.top.data.common)
         .expect("a top proof");
     circuits.top.data.verify(top.clone()).unwrap();
-    let stored =
-        sqlx::query("SELECT old_root, new_root, data, fees FROM batches WHERE number = $1")
-            .bind(batch)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let stored = sqlx::query(
+        "SELECT old_root, new_root, data, fees, token_fees FROM batches WHERE number = $1",
+    )
+    .bind(batch)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     let statement = BatchStatement {
         old_root: Digest::from_bytes(&stored.get::<Vec<u8>, _>("old_root")).unwrap(),
         new_root: Digest::from_bytes(&stored.get::<Vec<u8>, _>("new_root")).unwrap(),
         data_commitment: *DataCommitment::of_calldata(&stored.get::<Vec<u8>, _>("data"))
             .unwrap()
             .as_bytes(),
-        fees: stored.get::<i64, _>("fees") as u64,
+        fees: [
+            stored.get::<i64, _>("fees") as u64,
+            stored.get::<i64, _>("token_fees") as u64,
+        ],
     };
     assert_eq!(statement_words(&top).unwrap(), statement.public_inputs());
     assert!(proof_bytes.len() > 10_000, "the encoded wrapper proof");

@@ -47,6 +47,7 @@ async fn load(service: SocketAddr, keys: Arc<Vec<SecretKey>>, observed: Arc<Mute
             .map(|i| {
                 let to = keys[(i + 1 + round as usize) % ACCOUNTS].public_key();
                 Transfer {
+                    token: rollup_core::token::Token::Eth,
                     chain_id: CHAIN,
                     from: keys[i].public_key(),
                     to,
@@ -197,6 +198,7 @@ async fn acknowledged_transfers_survive_a_sigkill_during_load() {
         .unwrap();
     let nonce = account["pending_nonce"].as_u64().unwrap() as u32;
     let next = Transfer {
+        token: rollup_core::token::Token::Eth,
         chain_id: CHAIN,
         from: keys[0].public_key(),
         to: keys[1].public_key(),

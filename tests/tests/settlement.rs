@@ -22,13 +22,15 @@ use rollup_core::{
     batch_data::{BatchData, ChunkData, DataCommitment, TransferRecord},
     genesis::{Genesis, GenesisAccount, DEFAULT_CHAIN_ID},
     schnorr::SecretKey,
+    token::Token,
     tree::TreeConfig,
 };
 use sequencer::{
+    bridge,
     restore::restore_from_l1,
     settlement::{
-        deploy::deploy_contracts, Progress, SettlementConfig, SettlementMetrics, SettlementStore,
-        Settler, StoredAsL1,
+        contract::IRollup, deploy::deploy_contracts, deposits::DepositWatcher, Progress,
+        SettlementConfig, SettlementMetrics, SettlementStore, Settler, StoredAsL1,
     },
     Error,
 };
@@ -78,7 +80,7 @@ async fn deployment() -> Deployment {
     assert_eq!(deployed.operator, operator.address());
     assert_eq!(
         deployed.gas.total,
-        deployed.gas.gates + deployed.gas.verifier + deployed.gas.rollup
+        deployed.gas.gates + deployed.gas.verifier + deployed.gas.token + deployed.gas.rollup
     );
     Deployment {
         anvil,
@@ -145,12 +147,14 @@ async fn seed_batch(db: &PgPool, old_root: &rollup_core::hash::Digest) -> Vec<u8
     let data = BatchData {
         chunks: vec![ChunkData {
             transfers: vec![TransferRecord {
+                token: rollup_core::token::Token::Eth,
+                withdrawal: false,
                 from: 0,
                 to: 1,
                 amount: 1_000,
                 fee: 10,
             }],
-            new_accounts: vec![],
+            ..ChunkData::default()
         }],
     }
     .encode()
@@ -219,8 +223,8 @@ async fn settlement_checks_the_operator_and_l1_refuses_a_proof_of_another_statem
             .get_transaction_count(deployment.operator.address())
             .await
             .unwrap(),
-        3,
-        "only the three deployments were sent"
+        4,
+        "only the four deployments were sent"
     );
 }
 
@@ -300,4 +304,147 @@ async fn rollup_deploy_deploys_a_genesis_file_and_prints_the_addresses() {
     let restored = restore_from_l1(&anvil.endpoint(), rollup).await.unwrap();
     assert_eq!(restored.state_root, genesis.state_root);
     assert_eq!(restored.accounts, 1);
+}
+
+/// Rows of the `deposits` table: (queue index, token, amount, queue head).
+async fn deposit_rows(db: &PgPool) -> Vec<(i64, i16, i64, Vec<u8>)> {
+    sqlx::query_as(
+        "SELECT queue_index, token, amount, queue_head FROM deposits ORDER BY queue_index",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+/// The deposit watcher against real deposits: it hands over only deposits `confirmations`
+/// deep, each once and in queue order with the contract's queue heads, resumes where it
+/// stopped, and stops on a queue chain that does not link (a missed or altered deposit).
+#[tokio::test]
+async fn the_deposit_watcher_hands_over_confirmed_deposits_once_and_in_order() {
+    let deployment = deployment().await;
+    let url = deployment.anvil.endpoint();
+    let depositor: PrivateKeySigner = deployment.anvil.keys()[1].clone().into();
+    let database = TestDatabase::create("deposits").await;
+    let db = PgPool::connect(&database.url).await.unwrap();
+    rollup_core::schema::migrate(&db).await.unwrap();
+    let provider = alloy::providers::RootProvider::new_http(url.parse().unwrap());
+    let watcher = DepositWatcher::new(
+        provider.clone(),
+        deployment.rollup,
+        2,
+        db.clone(),
+        SettlementMetrics::new(),
+    );
+    let newcomer = SecretKey::random().public_key();
+    let holder = deployment.genesis.accounts[0].public_key;
+    let eth = bridge::deposit(
+        &url,
+        deployment.rollup,
+        &depositor,
+        &newcomer,
+        Token::Eth,
+        5,
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(eth.index, 0);
+    // The token deposit mints and approves first: three blocks after the ETH deposit's.
+    let token = bridge::deposit(
+        &url,
+        deployment.rollup,
+        &depositor,
+        &holder,
+        Token::TestToken,
+        7,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(token.index, 1);
+
+    // The token deposit's block is the head: one block deep, not two.
+    assert_eq!(watcher.scan().await.unwrap(), 1);
+    let rows = deposit_rows(&db).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].0, rows[0].1, rows[0].2), (0, 0, 5));
+    assert_eq!(rows[0].3, eth.queue_head.to_vec());
+    let _: serde_json::Value = provider
+        .raw_request("anvil_mine".into(), (1u64,))
+        .await
+        .unwrap();
+    assert_eq!(watcher.scan().await.unwrap(), 1);
+    assert_eq!(
+        watcher.scan().await.unwrap(),
+        0,
+        "nothing is handed over twice"
+    );
+    let rows = deposit_rows(&db).await;
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[1].0, rows[1].1, rows[1].2), (1, 1, 7));
+    let contract = IRollup::new(deployment.rollup, provider.clone());
+    assert_eq!(
+        rows[1].3,
+        contract
+            .queueHead(alloy::primitives::U256::from(2))
+            .call()
+            .await
+            .unwrap()
+            .to_vec()
+    );
+    assert_eq!(contract.depositCount().call().await.unwrap(), 2);
+
+    // A stored head the next deposit does not link to: the watcher refuses to go on.
+    sqlx::query("UPDATE deposits SET queue_head = $1 WHERE queue_index = 1")
+        .bind(vec![0u8; 32])
+        .execute(&db)
+        .await
+        .unwrap();
+    bridge::deposit(
+        &url,
+        deployment.rollup,
+        &depositor,
+        &newcomer,
+        Token::Eth,
+        1,
+        false,
+    )
+    .await
+    .unwrap();
+    let _: serde_json::Value = provider
+        .raw_request("anvil_mine".into(), (1u64,))
+        .await
+        .unwrap();
+    assert!(matches!(watcher.scan().await, Err(Error::Corrupt(_))));
+    assert_eq!(
+        deposit_rows(&db).await.len(),
+        2,
+        "nothing of the broken scan is kept"
+    );
+
+    // An invalid L2 key or an amount that is not whole gwei never enters the queue.
+    let mut not_a_key = [0u8; 40];
+    not_a_key[0] = 1;
+    assert!(rollup_core::schnorr::PublicKey::from_bytes(&not_a_key).is_err());
+    let call = IRollup::depositCall {
+        key: not_a_key.to_vec().into(),
+    };
+    let signer_provider = ProviderBuilder::new()
+        .wallet(alloy::network::EthereumWallet::from(depositor.clone()))
+        .connect_http(url.parse().unwrap());
+    let refused = signer_provider
+        .send_transaction(
+            alloy::rpc::types::TransactionRequest::default()
+                .to(deployment.rollup)
+                .input(alloy::sol_types::SolCall::abi_encode(&call).into())
+                .value(alloy::primitives::U256::from(1_000_000_000u64)),
+        )
+        .await;
+    assert!(refused.is_err(), "the gas estimate reverts: InvalidKey");
+    // Nothing to claim yet: the claim reverts.
+    assert!(
+        bridge::claim(&url, deployment.rollup, &depositor, Token::Eth)
+            .await
+            .is_err()
+    );
 }

@@ -148,7 +148,8 @@ impl PlannedBatch {
         )
         .context("building the genesis state")?;
         let started = Instant::now();
-        let witness = BatchWitness::generate(params, &batch.state, &batch.transfers)
+        let transactions: Vec<_> = batch.transfers.iter().map(|&t| t.into()).collect();
+        let witness = BatchWitness::generate(params, &batch.state, &[], &transactions)
             .context("generating the batch witness")?;
         let witness_s = started.elapsed().as_secs_f64();
         let plan = ProofPlan::new(

@@ -86,7 +86,7 @@ struct PostedBatch {
     /// The compact calldata the settlement module posts.
     data: Vec<u8>,
     new_root: B256,
-    fees: u64,
+    fees: [u64; 2],
 }
 
 /// A uniform batch of `transfers` over every partition, executed and encoded as the
@@ -212,7 +212,8 @@ async fn main() -> Result<()> {
             number,
             data: Bytes::from(batch.data.clone()),
             newRoot: batch.new_root,
-            fees: batch.fees,
+            ethFees: batch.fees[0],
+            tokenFees: batch.fees[1],
             proof: Bytes::from(proof.clone()),
         }
         .abi_encode()
@@ -358,14 +359,16 @@ async fn main() -> Result<()> {
     markdown::write_results_and_page(&args.out, rec.results, "l1_bench", started)
 }
 
-/// Deploys the real `Rollup` with `verifier`, the operator as owner and operator, and no
-/// genesis accounts (the root is all the Rollup keeps of them).
+/// Deploys the real `Rollup` with `verifier`, the operator as owner and operator, a fresh
+/// test token, and no genesis accounts (the root is all the Rollup keeps of them, so no
+/// genesis ETH to escrow).
 async fn deploy_rollup(
     provider: &impl Provider,
     verifier: Address,
     operator: Address,
     genesis_root: B256,
 ) -> Result<Address> {
+    let (test_token, _) = deploy(provider, creation_code("TestToken.sol", "TestToken")).await?;
     let arguments = RollupConstructorCall {
         verifier,
         owner: operator,
@@ -375,6 +378,7 @@ async fn deploy_rollup(
         treeDepth: TREE_DEPTH as u8,
         partitionBits: PARTITION_BITS as u8,
         accounts: Bytes::new(),
+        testToken: test_token,
     }
     .abi_encode();
     let mut code = creation_code("Rollup.sol", "Rollup");

@@ -389,7 +389,7 @@ async fn run_case(ctx: &Setup<'_>, case: Case) -> Result<Outcome> {
         .flat_map(|partition| partition.accounts())
         .map(|account| GenesisAccount {
             public_key: account.public_key,
-            balance: account.balance,
+            balance: account.balance(rollup_core::token::Token::Eth),
         })
         .collect();
     let genesis = Genesis::new(CHAIN_ID, tree, genesis_accounts).context("genesis")?;

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
 use super::*;
-use crate::{ecgfp5::Scalar, schnorr::SecretKey};
+use crate::{ecgfp5::Scalar, schnorr::SecretKey, token::Token, withdrawal::L1Address};
 
 const MAX_AMOUNT_MANTISSA: u64 = (1 << 35) - 1;
 const MAX_FEE_MANTISSA: u64 = (1 << 11) - 1;
@@ -62,8 +62,18 @@ fn packable(rng: &mut StdRng, max_mantissa: u64) -> u64 {
     }
 }
 
+fn random_token(rng: &mut StdRng) -> Token {
+    if rng.gen() {
+        Token::TestToken
+    } else {
+        Token::Eth
+    }
+}
+
 fn random_transfer(rng: &mut StdRng) -> TransferRecord {
     TransferRecord {
+        token: random_token(rng),
+        withdrawal: false,
         from: rng.gen(),
         to: rng.gen(),
         amount: packable(rng, MAX_AMOUNT_MANTISSA),
@@ -71,17 +81,44 @@ fn random_transfer(rng: &mut StdRng) -> TransferRecord {
     }
 }
 
+/// A chunk with random records in every list; its first withdrawal-count transfer records
+/// are withdrawals (so that the counts match, as the decoder requires).
 fn random_chunk(rng: &mut StdRng, pool: &[PublicKey]) -> ChunkData {
     let transfers = rng.gen_range(0..=CHUNK_TRANSFERS);
     let accounts = rng.gen_range(0..=CHUNK_NEW_ACCOUNTS);
+    let deposits = rng.gen_range(0..=CHUNK_DEPOSITS);
+    let withdrawals = rng.gen_range(0..=CHUNK_WITHDRAWALS.min(transfers));
+    let mut transfer_records: Vec<TransferRecord> =
+        (0..transfers).map(|_| random_transfer(rng)).collect();
+    for record in &mut transfer_records[..withdrawals] {
+        record.withdrawal = true;
+        record.to = 0;
+    }
     ChunkData {
-        transfers: (0..transfers).map(|_| random_transfer(rng)).collect(),
         new_accounts: (0..accounts)
             .map(|_| NewAccountRecord {
                 index: rng.gen(),
                 public_key: pool[rng.gen_range(0..pool.len())],
             })
             .collect(),
+        deposits: (0..deposits)
+            .map(|_| DepositRecord {
+                token: random_token(rng),
+                offset: rng.gen(),
+                index: rng.gen(),
+                amount: rng.gen(),
+                public_key: pool[rng.gen_range(0..pool.len())],
+            })
+            .collect(),
+        withdrawals: transfer_records[..withdrawals]
+            .iter()
+            .map(|debit| WithdrawalRecord {
+                token: debit.token,
+                amount: debit.amount,
+                recipient: L1Address(rng.gen()),
+            })
+            .collect(),
+        transfers: transfer_records,
     }
 }
 
@@ -103,29 +140,72 @@ fn account_at(chunk: usize, record: usize) -> usize {
         + NEW_ACCOUNT_RECORD_BYTES * record
 }
 
-/// A small valid batch and its encoding, for the malformed-data tests: chunk 0 has three
-/// transfers and two new accounts, chunk 1 a full chunk of transfers and one new account,
-/// chunk 2 nothing (a partition touched only by receives).
+/// Offset in the calldata of deposit record `record` of chunk `chunk`.
+fn deposit_at(chunk: usize, record: usize) -> usize {
+    1 + CHUNK_DATA_BYTES * chunk
+        + TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS
+        + NEW_ACCOUNT_RECORD_BYTES * CHUNK_NEW_ACCOUNTS
+        + DEPOSIT_RECORD_BYTES * record
+}
+
+/// Offset in the calldata of withdrawal record `record` of chunk `chunk`.
+fn withdrawal_at(chunk: usize, record: usize) -> usize {
+    1 + CHUNK_DATA_BYTES * chunk
+        + TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS
+        + NEW_ACCOUNT_RECORD_BYTES * CHUNK_NEW_ACCOUNTS
+        + DEPOSIT_RECORD_BYTES * CHUNK_DEPOSITS
+        + WITHDRAWAL_RECORD_BYTES * record
+}
+
+/// The reason both codecs give when a chunk's withdrawal records do not pair up with its
+/// withdrawal transfer records.
+const UNPAIRED: &str = "withdrawal records do not match the chunk's withdrawals";
+
+/// A small valid batch and its encoding, for the malformed-data tests:
+/// - chunk 0: three transfers (the last of the test token), two new accounts and two
+///   deposits (the second with every field at its maximum), no withdrawal;
+/// - chunk 1: a full list of transfers of which 1 and 31 are withdrawals, one new account,
+///   a full list of deposits and the two withdrawal records;
+/// - chunk 2: nothing (a partition touched only by receives).
 fn sample() -> (BatchData, Vec<u8>) {
     let pool = keys(3, 7);
     let mut rng = StdRng::seed_from_u64(1);
+    let mut full: Vec<TransferRecord> = (0..CHUNK_TRANSFERS)
+        .map(|_| random_transfer(&mut rng))
+        .collect();
+    for record in [1, CHUNK_TRANSFERS - 1] {
+        full[record].withdrawal = true;
+        full[record].to = 0;
+    }
+    // Each payout repeats its withdrawal's token and amount (the decoder checks the pair).
+    (full[1].token, full[1].amount) = (Token::Eth, 1);
+    (
+        full[CHUNK_TRANSFERS - 1].token,
+        full[CHUNK_TRANSFERS - 1].amount,
+    ) = (Token::TestToken, MAX_AMOUNT_MANTISSA);
     let batch = BatchData {
         chunks: vec![
             ChunkData {
                 transfers: vec![
                     TransferRecord {
+                        token: Token::Eth,
+                        withdrawal: false,
                         from: 0,
                         to: 1,
                         amount: 1_000_000,
                         fee: 20_470,
                     },
                     TransferRecord {
+                        token: Token::Eth,
+                        withdrawal: false,
                         from: u32::MAX,
                         to: 5,
                         amount: 10u64.pow(19),
                         fee: 0,
                     },
                     TransferRecord {
+                        token: Token::TestToken,
+                        withdrawal: false,
                         from: 3,
                         to: 3,
                         amount: MAX_AMOUNT_MANTISSA,
@@ -142,21 +222,110 @@ fn sample() -> (BatchData, Vec<u8>) {
                         public_key: pool[1],
                     },
                 ],
+                deposits: vec![
+                    DepositRecord {
+                        token: Token::Eth,
+                        offset: 0,
+                        index: 9,
+                        amount: 5,
+                        public_key: pool[0],
+                    },
+                    DepositRecord {
+                        token: Token::TestToken,
+                        offset: u16::MAX,
+                        index: u32::MAX,
+                        amount: u64::MAX,
+                        public_key: pool[2],
+                    },
+                ],
+                withdrawals: vec![],
             },
             ChunkData {
-                transfers: (0..CHUNK_TRANSFERS)
-                    .map(|_| random_transfer(&mut rng))
-                    .collect(),
+                transfers: full,
                 new_accounts: vec![NewAccountRecord {
                     index: 0,
                     public_key: pool[2],
                 }],
+                deposits: (0..CHUNK_DEPOSITS as u16)
+                    .map(|i| DepositRecord {
+                        token: random_token(&mut rng),
+                        offset: 2 + i,
+                        index: rng.gen(),
+                        amount: rng.gen(),
+                        public_key: pool[usize::from(i) % pool.len()],
+                    })
+                    .collect(),
+                withdrawals: vec![
+                    WithdrawalRecord {
+                        token: Token::Eth,
+                        amount: 1,
+                        recipient: L1Address([0x11; 20]),
+                    },
+                    WithdrawalRecord {
+                        token: Token::TestToken,
+                        amount: MAX_AMOUNT_MANTISSA,
+                        recipient: L1Address([0xff; 20]),
+                    },
+                ],
             },
             ChunkData::default(),
         ],
     };
     let bytes = batch.encode().unwrap();
     (batch, bytes)
+}
+
+/// A public key spelled out (one of the devnet genesis keys), so that the pinned layout and
+/// commitment below can be rebuilt byte for byte outside Rust.
+const PINNED_KEY: &str =
+    "0x67815a1bb9bb2857630f2343b46afc84ab3a0d1fa6ee1f280da8e86163254eb9b66bcd9fa81855e6";
+
+/// The batch of the pinned layout and commitment: chunk 0 has one record of every kind (a
+/// transfer of ETH, a withdrawal of the test token with its payout, a new account and a
+/// deposit of the test token), chunk 1 none.
+fn pinned_batch() -> BatchData {
+    let key: PublicKey = PINNED_KEY.parse().unwrap();
+    BatchData {
+        chunks: vec![
+            ChunkData {
+                transfers: vec![
+                    TransferRecord {
+                        token: Token::Eth,
+                        withdrawal: false,
+                        from: 1,
+                        to: 0x0203_0405,
+                        amount: 1_000_000,
+                        fee: 20_470,
+                    },
+                    TransferRecord {
+                        token: Token::TestToken,
+                        withdrawal: true,
+                        from: 0x0a0b_0c0d,
+                        to: 0,
+                        amount: 10u64.pow(19),
+                        fee: 2_047_000,
+                    },
+                ],
+                new_accounts: vec![NewAccountRecord {
+                    index: 0x1122_3344,
+                    public_key: key,
+                }],
+                deposits: vec![DepositRecord {
+                    token: Token::TestToken,
+                    offset: 0x0102,
+                    index: 0x0304_0506,
+                    amount: 0x0708_090a_0b0c_0d0e,
+                    public_key: key,
+                }],
+                withdrawals: vec![WithdrawalRecord {
+                    token: Token::TestToken,
+                    amount: 10u64.pow(19),
+                    recipient: L1Address(std::array::from_fn(|i| 0x21 + i as u8)),
+                }],
+            },
+            ChunkData::default(),
+        ],
+    }
 }
 
 /// The chunk's error wrapped as [`BatchData`] reports it.
@@ -196,15 +365,43 @@ fn formats_and_layout_have_the_documented_widths() {
     assert_eq!(FEE_FORMAT.max_mantissa(), MAX_FEE_MANTISSA);
     assert_eq!(POW10[19], 10_000_000_000_000_000_000);
     assert_eq!(MODULUS, P);
-    assert_eq!(BATCH_DATA_VERSION, 2);
-    assert_eq!((CHUNK_TRANSFERS, CHUNK_NEW_ACCOUNTS), (32, 4));
+    assert_eq!(BATCH_DATA_VERSION, 5);
     assert_eq!(
-        TRANSFER_RECORD_BYTES,
-        1 + 4 + 4 + PACKED_AMOUNT_BYTES + PACKED_FEE_BYTES
+        (
+            CHUNK_TRANSFERS,
+            CHUNK_NEW_ACCOUNTS,
+            CHUNK_DEPOSITS,
+            CHUNK_WITHDRAWALS
+        ),
+        (32, 4, 4, 4)
     );
-    assert_eq!(NEW_ACCOUNT_RECORD_BYTES, 1 + 4 + 3 + PUBLIC_KEY_BYTES);
-    assert_eq!(CHUNK_DATA_BYTES, 704);
-    assert_eq!(BatchData::encoded_len(3), 1 + 3 * 704);
+    assert_eq!((RECORD_USED, RECORD_TOKEN, RECORD_WITHDRAWAL), (1, 2, 4));
+    assert_eq!(
+        (PACKED_AMOUNT_BYTES, PACKED_FEE_BYTES, PUBLIC_KEY_BYTES),
+        (5, 2, 40)
+    );
+    // Tag, from, to, amount, fee.
+    assert_eq!(TRANSFER_RECORD_BYTES, 1 + 4 + 4 + 5 + 2);
+    assert_eq!(TRANSFER_RECORD_BYTES, 16);
+    // Tag, index, padding, key.
+    assert_eq!(NEW_ACCOUNT_RECORD_BYTES, 1 + 4 + 3 + 40);
+    // Tag, zero, queue offset, index, amount, key.
+    assert_eq!(DEPOSIT_RECORD_BYTES, 1 + 1 + 2 + 4 + 8 + 40);
+    // Tag, zeros, amount, recipient.
+    assert_eq!(WITHDRAWAL_RECORD_BYTES, 1 + 3 + 8 + 20);
+    assert_eq!(
+        (
+            TRANSFER_LIST_BYTES,
+            NEW_ACCOUNT_LIST_BYTES,
+            DEPOSIT_LIST_BYTES,
+            WITHDRAWAL_LIST_BYTES
+        ),
+        (32 * 16, 4 * 48, 4 * 56, 4 * 32)
+    );
+    assert_eq!(CHUNK_DATA_BYTES, 512 + 192 + 224 + 128);
+    assert_eq!(CHUNK_DATA_BYTES, 1056);
+    assert_eq!(BatchData::encoded_len(1), 1057);
+    assert_eq!(BatchData::encoded_len(3), 1 + 3 * 1056);
 }
 
 #[test]
@@ -434,40 +631,51 @@ fn largest_packable_at_most_is_packable_and_maximal() {
 
 #[test]
 fn batch_layout_is_pinned() {
-    let key = keys(1, 3)[0];
-    let batch = BatchData {
-        chunks: vec![ChunkData {
-            transfers: vec![TransferRecord {
-                from: 1,
-                to: 0x0203_0405,
-                amount: 1_000_000,
-                fee: 20_470,
-            }],
-            new_accounts: vec![NewAccountRecord {
-                index: 0x0a0b_0c0d,
-                public_key: key,
-            }],
-        }],
-    };
-    let mut expected = vec![2];
-    // Tag, from, to; 1000000 << 5 = 0x01e84800; (2047 << 5) | 1 = 0xffe1.
+    let batch = pinned_batch();
+    let key = decode_hex(PINNED_KEY, 40, "key").unwrap();
+    let mut expected = vec![5];
+    // Transfer of ETH: tag 1, from, to; 1000000 << 5 = 0x01e84800; (2047 << 5) | 1 = 0xffe1.
     expected.extend_from_slice(&[1, 0, 0, 0, 1, 2, 3, 4, 5]);
     expected.extend_from_slice(&[0x00, 0x01, 0xe8, 0x48, 0x00, 0xff, 0xe1]);
-    expected.extend_from_slice(&[0; 31 * 16]);
-    expected.extend_from_slice(&[1, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0]);
-    expected.extend_from_slice(&key.to_bytes());
+    // Withdrawal of the test token: tag 1 | 2 | 4 = 7, from, to 0; 10^19 = (10^10, 9):
+    // (10^10 << 5) | 9 = 0x4a817c8009; 2047000 = (2047, 3): (2047 << 5) | 3 = 0xffe3.
+    expected.extend_from_slice(&[7, 0x0a, 0x0b, 0x0c, 0x0d, 0, 0, 0, 0]);
+    expected.extend_from_slice(&[0x4a, 0x81, 0x7c, 0x80, 0x09, 0xff, 0xe3]);
+    expected.extend_from_slice(&[0; 30 * 16]);
+    // New account: tag 1, index, 3 zero bytes, key.
+    expected.extend_from_slice(&[1, 0x11, 0x22, 0x33, 0x44, 0, 0, 0]);
+    expected.extend_from_slice(&key);
     expected.extend_from_slice(&[0; 3 * 48]);
-    assert_eq!(expected.len(), 1 + 704);
+    // Deposit of the test token: tag 3, zero, offset, index, amount (u64 BE), key.
+    expected.extend_from_slice(&[3, 0, 1, 2, 3, 4, 5, 6]);
+    expected.extend_from_slice(&[7, 8, 9, 10, 11, 12, 13, 14]);
+    expected.extend_from_slice(&key);
+    expected.extend_from_slice(&[0; 3 * 56]);
+    // Its payout: tag 3, 3 zero bytes, 10^19 = 0x8ac7230489e80000 (u64 BE), recipient.
+    expected.extend_from_slice(&[3, 0, 0, 0]);
+    expected.extend_from_slice(&[0x8a, 0xc7, 0x23, 0x04, 0x89, 0xe8, 0x00, 0x00]);
+    expected.extend(0x21..0x35u8);
+    expected.extend_from_slice(&[0; 3 * 32]);
+    assert_eq!(expected.len(), 1 + 1056);
+    // Chunk 1: nothing.
+    expected.extend_from_slice(&[0; 1056]);
     assert_eq!(batch.encode().unwrap(), expected);
     assert_eq!(BatchData::decode(&expected), Ok(batch.clone()));
-    assert_eq!(batch.chunks[0].encode().unwrap().as_slice(), &expected[1..]);
+    assert_eq!(
+        batch.chunks[0].encode().unwrap().as_slice(),
+        &expected[1..1057]
+    );
+    assert_eq!(
+        batch.chunks[1].encode().unwrap().as_slice(),
+        &expected[1057..]
+    );
 
     // The smallest batch: one empty chunk.
     let empty = BatchData {
         chunks: vec![ChunkData::default()],
     };
-    let mut expected = vec![0u8; 1 + 704];
-    expected[0] = 2;
+    let mut expected = vec![0u8; 1 + 1056];
+    expected[0] = 5;
     assert_eq!(empty.encode().unwrap(), expected);
     assert_eq!(BatchData::decode(&expected), Ok(empty));
 }
@@ -475,6 +683,8 @@ fn batch_layout_is_pinned() {
 #[test]
 fn records_have_the_documented_layout() {
     let record = TransferRecord {
+        token: Token::Eth,
+        withdrawal: false,
         from: 0x0102_0304,
         to: 0xfffe_fdfc,
         amount: 0,
@@ -501,13 +711,354 @@ fn records_have_the_documented_layout() {
 }
 
 #[test]
+fn deposit_and_withdrawal_records_have_the_documented_layout() {
+    let key = keys(1, 5)[0];
+    for (token, tag) in [(Token::Eth, 1u8), (Token::TestToken, 3)] {
+        let deposit = DepositRecord {
+            token,
+            offset: 0xa1a2,
+            index: 0xb1b2_b3b4,
+            amount: 0xc1c2_c3c4_c5c6_c7c8,
+            public_key: key,
+        };
+        let bytes = deposit.encode();
+        assert_eq!(bytes[0], tag, "{token}");
+        assert_eq!(bytes[1], 0, "zero byte after the tag");
+        assert_eq!(bytes[2..4], [0xa1, 0xa2], "queue offset");
+        assert_eq!(bytes[4..8], [0xb1, 0xb2, 0xb3, 0xb4], "global index");
+        assert_eq!(
+            bytes[8..16],
+            [0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8],
+            "amount"
+        );
+        assert_eq!(bytes[16..], key.to_bytes(), "key");
+        assert_eq!(DepositRecord::decode(&bytes), Ok(Some(deposit)));
+
+        let recipient = L1Address(std::array::from_fn(|i| 0xe0 + i as u8));
+        let withdrawal = WithdrawalRecord {
+            token,
+            amount: 0xd1d2_d3d4_d5d6_d7d8,
+            recipient,
+        };
+        let bytes = withdrawal.encode();
+        assert_eq!(bytes[..4], [tag, 0, 0, 0], "{token}");
+        assert_eq!(
+            bytes[4..12],
+            [0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8],
+            "amount"
+        );
+        assert_eq!(bytes[12..], recipient.0, "recipient");
+        assert_eq!(WithdrawalRecord::decode(&bytes), Ok(Some(withdrawal)));
+    }
+    assert_eq!(DepositRecord::decode(&[0; 56]), Ok(None));
+    assert_eq!(WithdrawalRecord::decode(&[0; 32]), Ok(None));
+    // Raw u64 amounts: the extremes round-trip (no float packing here).
+    for amount in [0, 1, u64::MAX] {
+        let deposit = DepositRecord {
+            token: Token::Eth,
+            offset: 0,
+            index: 0,
+            amount,
+            public_key: key,
+        };
+        assert_eq!(DepositRecord::decode(&deposit.encode()), Ok(Some(deposit)));
+        let withdrawal = WithdrawalRecord {
+            token: Token::TestToken,
+            amount,
+            recipient: L1Address::default(),
+        };
+        assert_eq!(
+            WithdrawalRecord::decode(&withdrawal.encode()),
+            Ok(Some(withdrawal))
+        );
+    }
+}
+
+#[test]
+fn transfer_record_tags_give_the_token_and_the_withdrawal_flag() {
+    for (tag, token, withdrawal) in [
+        (1u8, Token::Eth, false),
+        (3, Token::TestToken, false),
+        (5, Token::Eth, true),
+        (7, Token::TestToken, true),
+    ] {
+        // A record built by hand: from 0x01020304, to 0 (as a withdrawal's must be), amount
+        // 1 and fee 1, i.e. words (1 << 5) | 0.
+        let bytes = [tag, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0x20];
+        let record = TransferRecord {
+            token,
+            withdrawal,
+            from: 0x0102_0304,
+            to: 0,
+            amount: 1,
+            fee: 1,
+        };
+        assert_eq!(
+            TransferRecord::decode(&bytes),
+            Ok(Some(record)),
+            "tag {tag}"
+        );
+        assert_eq!(record.encode(), Ok(bytes), "tag {tag}");
+    }
+}
+
+#[test]
+fn unknown_tags_are_refused_in_every_record_kind() {
+    let unknown = || malformed("an unknown tag");
+    let key = keys(1, 6)[0];
+    // Valid records of each kind (a transfer to 0, so that withdrawal tags fit it too).
+    let mut transfer = [0u8; 16];
+    transfer[1..5].copy_from_slice(&[0, 0, 0, 9]);
+    let account = NewAccountRecord {
+        index: 9,
+        public_key: key,
+    }
+    .encode();
+    let deposit = DepositRecord {
+        token: Token::Eth,
+        offset: 1,
+        index: 9,
+        amount: 3,
+        public_key: key,
+    }
+    .encode();
+    let withdrawal = WithdrawalRecord {
+        token: Token::Eth,
+        amount: 3,
+        recipient: L1Address([0x42; 20]),
+    }
+    .encode();
+    for tag in 1..=u8::MAX {
+        let mut bytes = transfer;
+        bytes[0] = tag;
+        let decoded = TransferRecord::decode(&bytes);
+        if [1, 3, 5, 7].contains(&tag) {
+            assert!(matches!(decoded, Ok(Some(_))), "transfer tag {tag}");
+        } else {
+            assert_eq!(decoded, Err(unknown()), "transfer tag {tag}");
+        }
+        let mut bytes = account;
+        bytes[0] = tag;
+        let decoded = NewAccountRecord::decode(&bytes);
+        if tag == 1 {
+            assert!(matches!(decoded, Ok(Some(_))));
+        } else {
+            assert_eq!(decoded, Err(unknown()), "new-account tag {tag}");
+        }
+        // Deposit and withdrawal records have a token bit but no withdrawal bit.
+        let mut bytes = deposit;
+        bytes[0] = tag;
+        let decoded = DepositRecord::decode(&bytes);
+        if [1, 3].contains(&tag) {
+            assert!(matches!(decoded, Ok(Some(_))), "deposit tag {tag}");
+        } else {
+            assert_eq!(decoded, Err(unknown()), "deposit tag {tag}");
+        }
+        let mut bytes = withdrawal;
+        bytes[0] = tag;
+        let decoded = WithdrawalRecord::decode(&bytes);
+        if [1, 3].contains(&tag) {
+            assert!(matches!(decoded, Ok(Some(_))), "withdrawal tag {tag}");
+        } else {
+            assert_eq!(decoded, Err(unknown()), "withdrawal tag {tag}");
+        }
+    }
+    // Tag 0 with bytes after it is neither empty nor used, in every kind.
+    let empty_with_bytes = || malformed("an empty record (tag 0) with nonzero bytes");
+    let mut bytes = transfer;
+    bytes[0] = 0;
+    assert_eq!(TransferRecord::decode(&bytes), Err(empty_with_bytes()));
+    let mut bytes = account;
+    bytes[0] = 0;
+    assert_eq!(NewAccountRecord::decode(&bytes), Err(empty_with_bytes()));
+    let mut bytes = deposit;
+    bytes[0] = 0;
+    assert_eq!(DepositRecord::decode(&bytes), Err(empty_with_bytes()));
+    let mut bytes = withdrawal;
+    bytes[0] = 0;
+    assert_eq!(WithdrawalRecord::decode(&bytes), Err(empty_with_bytes()));
+}
+
+#[test]
+fn nonzero_padding_is_refused_in_deposit_and_withdrawal_records() {
+    let key = keys(1, 6)[0];
+    let deposit = DepositRecord {
+        token: Token::TestToken,
+        offset: 1,
+        index: 9,
+        amount: 3,
+        public_key: key,
+    }
+    .encode();
+    let withdrawal = WithdrawalRecord {
+        token: Token::TestToken,
+        amount: 3,
+        recipient: L1Address([0x42; 20]),
+    }
+    .encode();
+    for value in [1u8, 0x80, 0xff] {
+        let mut bytes = deposit;
+        bytes[1] = value;
+        assert_eq!(
+            DepositRecord::decode(&bytes),
+            Err(malformed("nonzero padding after a deposit's tag"))
+        );
+        for i in 1..4 {
+            let mut bytes = withdrawal;
+            bytes[i] = value;
+            assert_eq!(
+                WithdrawalRecord::decode(&bytes),
+                Err(malformed("nonzero padding after a withdrawal's tag")),
+                "byte {i}"
+            );
+        }
+    }
+    // In a batch, the error names the chunk and the record.
+    let (_, bytes) = sample();
+    let mut other = bytes.clone();
+    other[deposit_at(0, 1) + 1] = 1;
+    assert_eq!(
+        BatchData::decode(&other),
+        Err(in_record(
+            0,
+            "deposit",
+            1,
+            malformed("nonzero padding after a deposit's tag")
+        ))
+    );
+    for i in 1..4 {
+        let mut other = bytes.clone();
+        other[withdrawal_at(1, 1) + i] = 0x80;
+        assert_eq!(
+            BatchData::decode(&other),
+            Err(in_record(
+                1,
+                "withdrawal",
+                1,
+                malformed("nonzero padding after a withdrawal's tag")
+            )),
+            "byte {i}"
+        );
+    }
+}
+
+#[test]
+fn a_withdrawal_transfer_record_names_no_recipient() {
+    let names = || malformed("a withdrawal's transfer record names a recipient");
+    for tag in [5u8, 7] {
+        for i in 5..9 {
+            for value in [1u8, 0xff] {
+                let mut bytes = [tag, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x20, 0, 0];
+                assert!(matches!(TransferRecord::decode(&bytes), Ok(Some(_))));
+                bytes[i] = value;
+                assert_eq!(
+                    TransferRecord::decode(&bytes),
+                    Err(names()),
+                    "tag {tag} byte {i}"
+                );
+                // The same bytes as a plain transfer are a transfer to that account.
+                bytes[0] = tag & !RECORD_WITHDRAWAL;
+                assert!(matches!(
+                    TransferRecord::decode(&bytes),
+                    Ok(Some(TransferRecord { withdrawal: false, to, .. })) if to != 0
+                ));
+            }
+        }
+    }
+    // In a batch: chunk 1's transfer 31 is a withdrawal.
+    let (batch, bytes) = sample();
+    assert!(batch.chunks[1].transfers[31].withdrawal);
+    let mut other = bytes.clone();
+    other[transfer_at(1, 31) + 8] = 1;
+    assert_eq!(
+        BatchData::decode(&other),
+        Err(in_record(1, "transfer", 31, names()))
+    );
+}
+
+#[test]
+fn withdrawal_records_pair_up_with_withdrawal_transfer_records() {
+    let unpaired = || malformed(UNPAIRED);
+    let (batch, bytes) = sample();
+    // Encoding: one withdrawal record too many, or too few, in a chunk.
+    let mut extra = batch.clone();
+    let payout = extra.chunks[1].withdrawals[0];
+    extra.chunks[1].withdrawals.push(payout);
+    assert_eq!(extra.chunks[1].encode(), Err(unpaired()));
+    assert_eq!(extra.encode(), Err(in_chunk(1, unpaired())));
+    assert_eq!(extra.commitment(), Err(in_chunk(1, unpaired())));
+    let mut missing = batch.clone();
+    missing.chunks[1].withdrawals.pop();
+    assert_eq!(missing.encode(), Err(in_chunk(1, unpaired())));
+    // A withdrawal record in a chunk without withdrawals (chunk 0), and a withdrawal in a
+    // chunk whose payout is in another chunk.
+    let mut moved = batch.clone();
+    let payout = moved.chunks[1].withdrawals.pop().unwrap();
+    moved.chunks[0].withdrawals.push(payout);
+    assert_eq!(moved.encode(), Err(in_chunk(0, unpaired())));
+    // A withdrawal flag set or cleared on a transfer record.
+    let mut flagged = batch.clone();
+    flagged.chunks[0].transfers[0].withdrawal = true;
+    flagged.chunks[0].transfers[0].to = 0;
+    assert_eq!(flagged.encode(), Err(in_chunk(0, unpaired())));
+    let mut cleared = batch.clone();
+    cleared.chunks[1].transfers[1].withdrawal = false;
+    assert_eq!(cleared.encode(), Err(in_chunk(1, unpaired())));
+    // A payout of another amount or token than its withdrawal debits.
+    let mut more_paid = batch.clone();
+    more_paid.chunks[1].withdrawals[0].amount += 1;
+    assert_eq!(more_paid.encode(), Err(in_chunk(1, unpaired())));
+    let mut other_token = batch.clone();
+    other_token.chunks[1].withdrawals[0].token = Token::TestToken;
+    assert_eq!(other_token.encode(), Err(in_chunk(1, unpaired())));
+    let mut tampered = bytes.clone();
+    tampered[withdrawal_at(1, 0) + 11] ^= 1;
+    assert_eq!(BatchData::decode(&tampered), Err(in_chunk(1, unpaired())));
+
+    // Decoding: the same faults, in the bytes.
+    // The withdrawal bit cleared on chunk 1's transfer 1 (a valid transfer to account 0).
+    let mut other = bytes.clone();
+    assert_eq!(
+        other[transfer_at(1, 1)] & RECORD_WITHDRAWAL,
+        RECORD_WITHDRAWAL
+    );
+    other[transfer_at(1, 1)] &= !RECORD_WITHDRAWAL;
+    assert_eq!(BatchData::decode(&other), Err(in_chunk(1, unpaired())));
+    // The withdrawal bit set on chunk 0's transfer 1 with its recipient cleared.
+    let mut other = bytes.clone();
+    other[transfer_at(0, 1)] |= RECORD_WITHDRAWAL;
+    other[transfer_at(0, 1) + 5..transfer_at(0, 1) + 9].fill(0);
+    assert_eq!(BatchData::decode(&other), Err(in_chunk(0, unpaired())));
+    // Chunk 1's last withdrawal record emptied, or a third one added.
+    let mut other = bytes.clone();
+    other[withdrawal_at(1, 1)..withdrawal_at(1, 2)].fill(0);
+    assert_eq!(BatchData::decode(&other), Err(in_chunk(1, unpaired())));
+    let mut other = bytes.clone();
+    other.copy_within(
+        withdrawal_at(1, 0)..withdrawal_at(1, 1),
+        withdrawal_at(1, 2),
+    );
+    assert_eq!(BatchData::decode(&other), Err(in_chunk(1, unpaired())));
+    // A withdrawal record in chunk 0, which has no withdrawal.
+    let mut other = bytes.clone();
+    other.copy_within(
+        withdrawal_at(1, 0)..withdrawal_at(1, 1),
+        withdrawal_at(0, 0),
+    );
+    assert_eq!(BatchData::decode(&other), Err(in_chunk(0, unpaired())));
+    // Moving the record there too (chunk 1 then lacks one) is refused at chunk 0 first.
+    other[withdrawal_at(1, 1)..withdrawal_at(1, 2)].fill(0);
+    assert_eq!(BatchData::decode(&other), Err(in_chunk(0, unpaired())));
+}
+
+#[test]
 fn random_batches_round_trip_with_the_exact_length() {
     let pool = keys(16, 11);
     let mut rng = StdRng::seed_from_u64(5);
     for chunks in [1, 2, 3, 10, 100] {
         let batch = random_batch(&mut rng, &pool, chunks);
         let bytes = batch.encode().unwrap();
-        assert_eq!(bytes.len(), 1 + 704 * chunks);
+        assert_eq!(bytes.len(), 1 + 1056 * chunks);
         assert_eq!(bytes.len(), BatchData::encoded_len(chunks));
         assert_eq!(BatchData::decode(&bytes).unwrap(), batch);
         let encoded = batch.encode_chunks().unwrap();
@@ -521,32 +1072,64 @@ fn random_batches_round_trip_with_the_exact_length() {
 fn a_full_chunk_posts_sixteen_bytes_a_transfer() {
     let pool = keys(CHUNK_NEW_ACCOUNTS, 9);
     let mut rng = StdRng::seed_from_u64(8);
+    // Every list full; the withdrawals are spread over the transfer list.
+    let mut transfers: Vec<TransferRecord> = (0..CHUNK_TRANSFERS)
+        .map(|_| random_transfer(&mut rng))
+        .collect();
+    for record in [0, 9, 20, CHUNK_TRANSFERS - 1] {
+        transfers[record].withdrawal = true;
+        transfers[record].to = 0;
+    }
+    let payouts: Vec<WithdrawalRecord> = transfers
+        .iter()
+        .filter(|t| t.withdrawal)
+        .map(|debit| WithdrawalRecord {
+            token: debit.token,
+            amount: debit.amount,
+            recipient: L1Address(rng.gen()),
+        })
+        .collect();
     let chunk = ChunkData {
-        transfers: (0..CHUNK_TRANSFERS)
-            .map(|_| random_transfer(&mut rng))
-            .collect(),
+        transfers,
         new_accounts: (0..CHUNK_NEW_ACCOUNTS as u32)
             .map(|i| NewAccountRecord {
                 index: i,
                 public_key: pool[i as usize],
             })
             .collect(),
+        deposits: (0..CHUNK_DEPOSITS as u16)
+            .map(|i| DepositRecord {
+                token: random_token(&mut rng),
+                offset: i,
+                index: rng.gen(),
+                amount: rng.gen(),
+                public_key: pool[usize::from(i)],
+            })
+            .collect(),
+        withdrawals: payouts,
     };
     let bytes = chunk.encode().unwrap();
-    // No empty record: every transfer record is tagged, every byte after the transfers
-    // belongs to a key record.
-    let transfers_end = TRANSFER_RECORD_BYTES * CHUNK_TRANSFERS;
-    for (i, record) in bytes[..transfers_end]
-        .chunks(TRANSFER_RECORD_BYTES)
-        .enumerate()
-    {
+    // No empty record: each list's bytes are its records' encodings back to back, 16
+    // bytes a transfer, and every record is tagged.
+    let (transfers, rest) = bytes.split_at(16 * 32);
+    let (accounts, rest) = rest.split_at(48 * 4);
+    let (deposits, withdrawals) = rest.split_at(56 * 4);
+    assert_eq!(withdrawals.len(), 32 * 4);
+    for (i, record) in transfers.chunks(16).enumerate() {
+        assert_ne!(record[0], 0);
         assert_eq!(record, chunk.transfers[i].encode().unwrap());
     }
-    for (i, record) in bytes[transfers_end..]
-        .chunks(NEW_ACCOUNT_RECORD_BYTES)
-        .enumerate()
-    {
+    for (i, record) in accounts.chunks(48).enumerate() {
+        assert_eq!(record[0], 1);
         assert_eq!(record, chunk.new_accounts[i].encode());
+    }
+    for (i, record) in deposits.chunks(56).enumerate() {
+        assert_ne!(record[0], 0);
+        assert_eq!(record, chunk.deposits[i].encode());
+    }
+    for (i, record) in withdrawals.chunks(32).enumerate() {
+        assert_ne!(record[0], 0);
+        assert_eq!(record, chunk.withdrawals[i].encode());
     }
     assert_eq!(ChunkData::decode(&bytes), Ok(chunk));
 }
@@ -582,6 +1165,47 @@ fn over_capacity_is_refused_on_encode() {
             }
         ))
     );
+
+    // Chunk 1's deposit list is full.
+    let mut more = batch.clone();
+    let extra = more.chunks[1].deposits[0];
+    more.chunks[1].deposits.push(extra);
+    let over = || Error::ChunkOverCapacity {
+        what: "deposits",
+        count: CHUNK_DEPOSITS + 1,
+        capacity: CHUNK_DEPOSITS,
+    };
+    assert_eq!(more.chunks[1].encode(), Err(over()));
+    assert_eq!(more.encode(), Err(in_chunk(1, over())));
+
+    // Five withdrawals, each with its payout (so that only the capacity is wrong).
+    let mut more = batch.clone();
+    let withdrawal = TransferRecord {
+        withdrawal: true,
+        to: 0,
+        ..batch.chunks[0].transfers[0]
+    };
+    more.chunks[0].transfers = vec![withdrawal; CHUNK_WITHDRAWALS + 1];
+    let payout = WithdrawalRecord {
+        token: withdrawal.token,
+        amount: withdrawal.amount,
+        recipient: L1Address([0x42; 20]),
+    };
+    more.chunks[0].withdrawals = vec![payout; CHUNK_WITHDRAWALS + 1];
+    let over = || Error::ChunkOverCapacity {
+        what: "withdrawals",
+        count: CHUNK_WITHDRAWALS + 1,
+        capacity: CHUNK_WITHDRAWALS,
+    };
+    assert_eq!(more.chunks[0].encode(), Err(over()));
+    assert_eq!(more.encode(), Err(in_chunk(0, over())));
+    // One fewer is a full, valid list.
+    more.chunks[0].transfers.pop();
+    more.chunks[0].withdrawals.pop();
+    assert_eq!(
+        BatchData::decode(&more.encode().unwrap()).unwrap().chunks[0],
+        more.chunks[0]
+    );
 }
 
 #[test]
@@ -616,9 +1240,9 @@ fn a_batch_has_at_least_one_chunk() {
     let empty = BatchData::default();
     assert_eq!(empty.encode(), Err(Error::EmptyBatchData));
     assert_eq!(empty.commitment(), Err(Error::EmptyBatchData));
-    assert_eq!(BatchData::decode(&[2]), Err(Error::EmptyBatchData));
+    assert_eq!(BatchData::decode(&[5]), Err(Error::EmptyBatchData));
     assert_eq!(
-        DataCommitment::of_calldata(&[2]),
+        DataCommitment::of_calldata(&[5]),
         Err(Error::EmptyBatchData)
     );
     assert_eq!(
@@ -682,24 +1306,37 @@ fn every_truncation_and_any_trailing_bytes_are_refused_or_change_the_batch() {
 #[test]
 fn other_versions_are_refused() {
     let (_, bytes) = sample();
-    for version in [0u8, 1, 3, 0xff] {
+    // 2 was the chunked layout without deposit and withdrawal records, 3 and 4 are
+    // compact forms.
+    for version in [0u8, 1, 2, 3, 4, 6, 0xff] {
         let mut other = bytes.clone();
         other[0] = version;
         let refused = || Error::UnsupportedBatchVersion {
             version,
-            expected: 2,
+            expected: 5,
         };
         assert_eq!(BatchData::decode(&other), Err(refused()));
         assert_eq!(DataCommitment::of_calldata(&other), Err(refused()));
         // Whatever the length: the version is read first.
         assert_eq!(BatchData::decode(&other[..5]), Err(refused()));
     }
-    // The empty batch of version 1.
+    // The empty batch of version 2: one 704-byte chunk.
+    let mut old = vec![0u8; 1 + 704];
+    old[0] = 2;
     assert_eq!(
-        BatchData::decode(&[1, 0, 0, 0, 0, 0, 0, 0, 0]),
+        BatchData::decode(&old),
         Err(Error::UnsupportedBatchVersion {
-            version: 1,
-            expected: 2
+            version: 2,
+            expected: 5
+        })
+    );
+    // L1's compact form of the sample is not padded data.
+    let compacted = compact::compact(&bytes).unwrap();
+    assert_eq!(
+        BatchData::decode(&compacted),
+        Err(Error::UnsupportedBatchVersion {
+            version: 4,
+            expected: 5
         })
     );
 }
@@ -739,38 +1376,85 @@ fn used_records_after_empty_ones_are_refused() {
             malformed("a used record after an empty one")
         ))
     );
+    // Chunk 0 uses deposit records 0..2: a copy of record 0 at 3 leaves 2 empty.
+    let mut other = bytes.clone();
+    other.copy_within(deposit_at(0, 0)..deposit_at(0, 1), deposit_at(0, 3));
+    assert_eq!(
+        BatchData::decode(&other),
+        Err(in_record(
+            0,
+            "deposit",
+            3,
+            malformed("a used record after an empty one")
+        ))
+    );
+    // Chunk 1 uses withdrawal records 0..2: moving record 1 to 3 leaves 2 empty (the
+    // count still matches the withdrawals: the order is what is refused).
+    let mut other = bytes.clone();
+    other.copy_within(
+        withdrawal_at(1, 1)..withdrawal_at(1, 2),
+        withdrawal_at(1, 3),
+    );
+    other[withdrawal_at(1, 1)..withdrawal_at(1, 2)].fill(0);
+    assert_eq!(
+        BatchData::decode(&other),
+        Err(in_record(
+            1,
+            "withdrawal",
+            3,
+            malformed("a used record after an empty one")
+        ))
+    );
 }
 
 #[test]
 fn bytes_outside_used_fields_are_refused() {
     let (_, bytes) = sample();
     let empty_with_bytes = || malformed("an empty record (tag 0) with nonzero bytes");
-    let bad_tag = || malformed("a tag other than 0 (empty) or 1 (used)");
+    let unknown_tag = || malformed("an unknown tag");
     for value in [1u8, 0x80] {
-        // Every byte but the tag of an empty transfer record (chunk 0, record 5).
-        for i in 1..TRANSFER_RECORD_BYTES {
-            let mut other = bytes.clone();
-            other[transfer_at(0, 5) + i] = value;
-            assert_eq!(
-                BatchData::decode(&other),
-                Err(in_record(0, "transfer", 5, empty_with_bytes())),
-                "byte {i}"
-            );
+        // Every byte but the tag of an empty record of each kind: transfer (chunk 0,
+        // record 5), new account (chunk 1, record 1), deposit (chunk 0, record 2) and
+        // withdrawal (chunk 1, record 2).
+        for (at, len, chunk, what, record) in [
+            (transfer_at(0, 5), TRANSFER_RECORD_BYTES, 0, "transfer", 5),
+            (
+                account_at(1, 1),
+                NEW_ACCOUNT_RECORD_BYTES,
+                1,
+                "new account",
+                1,
+            ),
+            (deposit_at(0, 2), DEPOSIT_RECORD_BYTES, 0, "deposit", 2),
+            (
+                withdrawal_at(1, 2),
+                WITHDRAWAL_RECORD_BYTES,
+                1,
+                "withdrawal",
+                2,
+            ),
+        ] {
+            for i in 1..len {
+                let mut other = bytes.clone();
+                other[at + i] = value;
+                assert_eq!(
+                    BatchData::decode(&other),
+                    Err(in_record(chunk, what, record, empty_with_bytes())),
+                    "{what} byte {i}"
+                );
+            }
         }
-        // Every byte of an empty key record (chunk 1, record 1) and of the empty chunk 2.
-        for i in 1..NEW_ACCOUNT_RECORD_BYTES {
-            let mut other = bytes.clone();
-            other[account_at(1, 1) + i] = value;
-            assert_eq!(
-                BatchData::decode(&other),
-                Err(in_record(1, "new account", 1, empty_with_bytes())),
-                "byte {i}"
-            );
-        }
+        // Every byte of the empty chunk 2 but the first tag of a list, which can start
+        // a valid list: refused as a record (and a lone withdrawal record as unpaired).
+        let first_withdrawal = withdrawal_at(0, 0) - 1;
         for i in 1..CHUNK_DATA_BYTES {
             let mut other = bytes.clone();
             other[1 + 2 * CHUNK_DATA_BYTES + i] = value;
             let err = BatchData::decode(&other).unwrap_err();
+            if i == first_withdrawal && value == 1 {
+                assert_eq!(err, in_chunk(2, malformed(UNPAIRED)));
+                continue;
+            }
             assert!(
                 matches!(&err, Error::InvalidChunk { chunk: 2, source }
                     if matches!(**source, Error::InvalidBatchRecord { .. })),
@@ -793,31 +1477,48 @@ fn bytes_outside_used_fields_are_refused() {
             );
         }
     }
-    // Tags other than 0 and 1, on used and on empty records.
-    for tag in [2u8, 0x80, 0xff] {
-        for (at, chunk, what, record) in [
-            (transfer_at(0, 0), 0, "transfer", 0),
-            (transfer_at(0, 3), 0, "transfer", 3),
-            (transfer_at(1, 15), 1, "transfer", 15),
-            (account_at(0, 0), 0, "new account", 0),
-            (account_at(1, 1), 1, "new account", 1),
-        ] {
+    // Unknown tags, on used and on empty records: bits other than the used, token and
+    // (on transfer records only) withdrawal bits, a tag without the used bit, and token
+    // or withdrawal bits where the kind has none.
+    let transfer_tags = [2u8, 4, 6, 8, 9, 0x80, 0xff];
+    let account_tags = [2u8, 3, 5, 7, 9, 0x80, 0xff];
+    let payment_tags = [2u8, 4, 5, 7, 9, 0x80, 0xff];
+    for (tags, at, chunk, what, record) in [
+        (&transfer_tags, transfer_at(0, 0), 0, "transfer", 0),
+        (&transfer_tags, transfer_at(0, 3), 0, "transfer", 3),
+        (&transfer_tags, transfer_at(1, 15), 1, "transfer", 15),
+        (&transfer_tags, transfer_at(1, 31), 1, "transfer", 31),
+        (&account_tags, account_at(0, 0), 0, "new account", 0),
+        (&account_tags, account_at(1, 1), 1, "new account", 1),
+        (&payment_tags, deposit_at(0, 1), 0, "deposit", 1),
+        (&payment_tags, deposit_at(0, 2), 0, "deposit", 2),
+        (&payment_tags, deposit_at(1, 3), 1, "deposit", 3),
+        (&payment_tags, withdrawal_at(1, 0), 1, "withdrawal", 0),
+        (&payment_tags, withdrawal_at(1, 2), 1, "withdrawal", 2),
+    ] {
+        for &tag in tags {
             let mut other = bytes.clone();
             other[at] = tag;
             assert_eq!(
                 BatchData::decode(&other),
-                Err(in_record(chunk, what, record, bad_tag())),
+                Err(in_record(chunk, what, record, unknown_tag())),
                 "tag {tag} at {at}"
             );
         }
     }
     // Tag 0 on a used record: the record's fields remain, so it is refused too.
-    let mut other = bytes.clone();
-    other[transfer_at(0, 2)] = 0;
-    assert_eq!(
-        BatchData::decode(&other),
-        Err(in_record(0, "transfer", 2, empty_with_bytes()))
-    );
+    for (at, chunk, what, record) in [
+        (transfer_at(0, 2), 0, "transfer", 2),
+        (deposit_at(0, 1), 0, "deposit", 1),
+        (withdrawal_at(1, 1), 1, "withdrawal", 1),
+    ] {
+        let mut other = bytes.clone();
+        other[at] = 0;
+        assert_eq!(
+            BatchData::decode(&other),
+            Err(in_record(chunk, what, record, empty_with_bytes()))
+        );
+    }
 }
 
 #[test]
@@ -834,6 +1535,8 @@ fn invalid_public_keys_are_refused() {
         })
         .find(|key| PublicKey::from_bytes(key).is_err())
         .unwrap();
+    // The key of deposit 1 of chunk 1 too (after tag, zero, offset, index and amount).
+    let deposit_key = deposit_at(1, 1) + 16;
     for bad in [[0xff; PUBLIC_KEY_BYTES], [0; PUBLIC_KEY_BYTES], off_curve] {
         let mut other = bytes.clone();
         other[second_key..second_key + PUBLIC_KEY_BYTES].copy_from_slice(&bad);
@@ -842,6 +1545,17 @@ fn invalid_public_keys_are_refused() {
             Err(in_record(
                 0,
                 "new account",
+                1,
+                PublicKey::from_bytes(&bad).unwrap_err()
+            ))
+        );
+        let mut other = bytes.clone();
+        other[deposit_key..deposit_key + PUBLIC_KEY_BYTES].copy_from_slice(&bad);
+        assert_eq!(
+            BatchData::decode(&other),
+            Err(in_record(
+                1,
+                "deposit",
                 1,
                 PublicKey::from_bytes(&bad).unwrap_err()
             ))
@@ -928,38 +1642,27 @@ fn keccak_is_ethereums() {
 
 #[test]
 fn commitment_is_the_keccak_chain_over_the_chunks() {
-    // Computed with an independent Keccak-256 (a from-scratch Python Keccak-f[1600],
-    // checked against the vectors above): d1 = keccak256(0^32 || chunk0), d2 =
-    // keccak256(d1 || 0^704), chunk0 holding the pinned transfer record alone.
-    let record = TransferRecord {
-        from: 1,
-        to: 0x0203_0405,
-        amount: 1_000_000,
-        fee: 20_470,
-    };
-    let batch = BatchData {
-        chunks: vec![
-            ChunkData {
-                transfers: vec![record],
-                new_accounts: vec![],
-            },
-            ChunkData::default(),
-        ],
-    };
+    // Computed independently of this crate: a Python script built chunk 0 of
+    // `pinned_batch` from the documented layout (its own float packing, the records
+    // byte by byte, PINNED_KEY spelled out) and chunk 1 as 1056 zero bytes, then hashed
+    // with pycryptodome's Keccak-256 (`Crypto.Hash.keccak`, checked against
+    // keccak256("") above): d1 = keccak256(0^32 || chunk0), d2 = keccak256(d1 || 0^1056),
+    // and keccak256(0^32 || 0^1056) for a lone empty chunk.
+    let batch = pinned_batch();
     let chunks = batch.encode_chunks().unwrap();
     let d1 = data_chain_step(&[0; 32], &chunks[0]);
     assert_eq!(
         encode_hex(&d1),
-        "0x11c8223ad50f39b72f8a2f8d08e09080c8201891357006f945ab35e9b2b22db8"
+        "0xdb969d223cd8fa8cba2124e06021ac6df030ac3aa01b683a7848ff00b85cdff8"
     );
     let d2 = data_chain_step(&d1, &chunks[1]);
     assert_eq!(
         encode_hex(&d2),
-        "0xf210bec296f6f9ff63102a80ab1d48aac1f14ef803d4c8141c514d46648ec771"
+        "0xcb8cbcfc8133128ee6615476037884e994663f678cfc979fcbe96706eafc1a48"
     );
     assert_eq!(
         encode_hex(&data_chain_step(&[0; 32], &[0; CHUNK_DATA_BYTES])),
-        "0x2dc385777a0d4b21e52cdc3f9b392b29408f1e30cf01e6f83b90cc4be03a16e6"
+        "0x6d9fa425e81b789c60a2a69b0da9bceb0a2912ddafc0d71226d7ed1064a052eb"
     );
     assert_eq!(batch.commitment(), Ok(DataCommitment(d2)));
     assert_eq!(
@@ -1122,6 +1825,8 @@ proptest! {
             .map(|c| {
                 c.transfers.len() * TRANSFER_RECORD_BYTES
                     + c.new_accounts.len() * NEW_ACCOUNT_RECORD_BYTES
+                    + c.deposits.len() * DEPOSIT_RECORD_BYTES
+                    + c.withdrawals.len() * WITHDRAWAL_RECORD_BYTES
             })
             .sum();
         prop_assert_eq!(compacted.len(), 1 + chunks * compact::CHUNK_HEADER_BYTES + used);

@@ -4,8 +4,15 @@ use rayon::prelude::*;
 
 use super::{plan_chunks, split_batch, Chunk, PartitionOutcome, Recipients, Step};
 use crate::{
-    account::Account, hash::Digest, schnorr::PublicKey, state::State, transfer::Transfer, Error,
-    Result,
+    account::Account,
+    deposit::{Deposit, MAX_DEPOSITS_PER_BATCH},
+    hash::Digest,
+    schnorr::PublicKey,
+    state::State,
+    token::TOKENS,
+    transaction::Transaction,
+    transfer::Transfer,
+    Error, Result,
 };
 
 /// The result of executing a batch: what the sequencer stores and the prover proves.
@@ -24,8 +31,10 @@ pub struct BatchOutcome {
     /// `sent_chains[a][b]`: the chain of messages partition `a` sent to partition `b`
     /// (equal to what `b` received from `a`).
     pub sent_chains: Vec<Vec<Digest>>,
-    /// The total fee, paid out to the operator on L1.
-    pub fees: u64,
+    /// The total fee per token, paid out to the operator on L1.
+    pub fees: [u64; TOKENS],
+    /// The number of L1 deposits the batch consumed (the next ones of the queue).
+    pub deposits: usize,
     /// Every partition's leaf updates, in order (what the chunk proofs prove).
     pub steps: Vec<Vec<Step>>,
 }
@@ -43,16 +52,42 @@ impl BatchOutcome {
 }
 
 impl State {
-    /// Executes `transfers` in order, one partition per task, and returns what changed.
-    ///
-    /// Signatures are not checked here (see [`crate::transfer::SignedTransfer::verify`]).
-    /// If any transfer is invalid in order, or the partitions' messages disagree, it fails
-    /// and the state is left untouched.
+    /// Executes a batch of transfers only (no deposits, no withdrawals): see
+    /// [`Self::execute`].
     pub fn execute_batch(&mut self, transfers: &[Transfer]) -> Result<BatchOutcome> {
+        let transactions: Vec<Transaction> = transfers.iter().copied().map(Into::into).collect();
+        self.execute(&[], &transactions)
+    }
+
+    /// Executes a batch, one partition per task, and returns what changed: `deposits` (the
+    /// next ones of the L1 queue, consecutive) first, then `transactions` in order.
+    ///
+    /// Signatures are not checked here (see
+    /// [`crate::transaction::SignedTransaction::verify`]). If any operation is invalid in
+    /// order, or the partitions' messages disagree, it fails and the state is left
+    /// untouched.
+    pub fn execute(
+        &mut self,
+        deposits: &[Deposit],
+        transactions: &[Transaction],
+    ) -> Result<BatchOutcome> {
         let config = self.config();
         let partitions = config.num_partitions();
         let old_root = self.root();
-        let operations = split_batch(&config, transfers);
+        if deposits.len() > MAX_DEPOSITS_PER_BATCH {
+            return Err(Error::TooManyDeposits {
+                count: deposits.len(),
+            });
+        }
+        for pair in deposits.windows(2) {
+            if pair[1].index != pair[0].index + 1 {
+                return Err(Error::DepositOutOfOrder {
+                    expected: pair[0].index + 1,
+                    got: pair[1].index,
+                });
+            }
+        }
+        let operations = split_batch(&config, deposits, transactions);
 
         let recipients: Vec<Recipients> = self
             .partitions()
@@ -74,10 +109,12 @@ impl State {
             }
         }
 
-        let fees = outcomes
-            .iter()
-            .try_fold(0u64, |total, outcome| total.checked_add(outcome.fees))
-            .ok_or(Error::AmountOverflow)?;
+        let mut fees = [0u64; TOKENS];
+        for outcome in &outcomes {
+            for (total, fee) in fees.iter_mut().zip(outcome.fees) {
+                *total = total.checked_add(fee).ok_or(Error::AmountOverflow)?;
+            }
+        }
 
         self.partitions_mut()
             .par_iter_mut()
@@ -118,6 +155,7 @@ impl State {
                 .collect(),
             sent_chains: outcomes.into_iter().map(|outcome| outcome.sent).collect(),
             fees,
+            deposits: deposits.len(),
         })
     }
 }

@@ -4,7 +4,8 @@
 use super::Step;
 use crate::{
     batch_data::{
-        ChunkData, NewAccountRecord, TransferRecord, CHUNK_NEW_ACCOUNTS, CHUNK_TRANSFERS,
+        ChunkData, DepositRecord, NewAccountRecord, TransferRecord, WithdrawalRecord,
+        CHUNK_DEPOSITS, CHUNK_NEW_ACCOUNTS, CHUNK_TRANSFERS, CHUNK_WITHDRAWALS,
     },
     Error, Result,
 };
@@ -19,9 +20,10 @@ pub const CHUNK_STEPS: usize = 2 * CHUNK_TRANSFERS;
 pub struct Chunk {
     /// The partition the steps belong to.
     pub partition: usize,
-    /// At most [`CHUNK_STEPS`] steps, with at most [`CHUNK_TRANSFERS`] debits and
-    /// [`CHUNK_NEW_ACCOUNTS`] account creations; an internal debit's credit is in the same
-    /// chunk.
+    /// At most [`CHUNK_STEPS`] steps, with at most [`CHUNK_TRANSFERS`] debits (transfers
+    /// and withdrawals), [`CHUNK_NEW_ACCOUNTS`] account creations, [`CHUNK_DEPOSITS`]
+    /// deposits and [`CHUNK_WITHDRAWALS`] withdrawals; an internal debit's credit is in the
+    /// same chunk.
     pub steps: Vec<Step>,
 }
 
@@ -66,6 +68,8 @@ struct Usage {
     steps: usize,
     debits: usize,
     created: usize,
+    deposits: usize,
+    withdrawals: usize,
 }
 
 impl Usage {
@@ -73,9 +77,15 @@ impl Usage {
         let mut usage = Self::default();
         for step in steps {
             usage.steps += 1;
+            usage.created += usize::from(step.leaf().1);
             match step {
                 Step::Debit { .. } => usage.debits += 1,
-                Step::Credit { created, .. } => usage.created += usize::from(*created),
+                Step::Withdraw { .. } => {
+                    usage.debits += 1;
+                    usage.withdrawals += 1;
+                }
+                Step::Deposit { .. } => usage.deposits += 1,
+                Step::Credit { .. } => {}
             }
         }
         usage
@@ -86,6 +96,8 @@ impl Usage {
             steps: self.steps + other.steps,
             debits: self.debits + other.debits,
             created: self.created + other.created,
+            deposits: self.deposits + other.deposits,
+            withdrawals: self.withdrawals + other.withdrawals,
         }
     }
 
@@ -93,11 +105,14 @@ impl Usage {
         self.steps <= CHUNK_STEPS
             && self.debits <= CHUNK_TRANSFERS
             && self.created <= CHUNK_NEW_ACCOUNTS
+            && self.deposits <= CHUNK_DEPOSITS
+            && self.withdrawals <= CHUNK_WITHDRAWALS
     }
 }
 
 impl Chunk {
-    /// What the chunk posts: a record per debit and the key of every account it creates.
+    /// What the chunk posts: a record per debit, the key of every account it creates, a
+    /// record per deposit and the payout of every withdrawal.
     pub fn data(&self) -> Result<ChunkData> {
         // Batch data is only made for trees of depth <= 32 (see `batch_data`).
         let index = |index: u64| {
@@ -112,21 +127,58 @@ impl Chunk {
                     to_index,
                     ..
                 } => data.transfers.push(TransferRecord {
+                    token: transfer.token,
+                    withdrawal: false,
                     from: index(from_index)?,
                     to: index(to_index)?,
                     amount: transfer.amount,
                     fee: transfer.fee,
                 }),
-                Step::Credit {
-                    to,
-                    to_index,
-                    created: true,
+                Step::Withdraw {
+                    withdrawal,
+                    from_index,
                     ..
-                } => data.new_accounts.push(NewAccountRecord {
+                } => {
+                    data.transfers.push(TransferRecord {
+                        token: withdrawal.token,
+                        withdrawal: true,
+                        from: index(from_index)?,
+                        to: 0,
+                        amount: withdrawal.amount,
+                        fee: withdrawal.fee,
+                    });
+                    data.withdrawals.push(WithdrawalRecord {
+                        token: withdrawal.token,
+                        amount: withdrawal.amount,
+                        recipient: withdrawal.recipient,
+                    });
+                }
+                Step::Deposit {
+                    offset,
+                    deposit,
+                    to_index,
+                    ..
+                } => data.deposits.push(DepositRecord {
+                    token: deposit.token,
+                    offset,
                     index: index(to_index)?,
-                    public_key: to,
+                    amount: deposit.amount,
+                    public_key: deposit.to,
                 }),
                 Step::Credit { .. } => {}
+            }
+            if let (leaf, true) = step.leaf() {
+                let public_key = match *step {
+                    Step::Credit { to, .. } => to,
+                    Step::Deposit { deposit, .. } => deposit.to,
+                    Step::Debit { .. } | Step::Withdraw { .. } => {
+                        unreachable!("debits never create")
+                    }
+                };
+                data.new_accounts.push(NewAccountRecord {
+                    index: index(leaf)?,
+                    public_key,
+                });
             }
         }
         Ok(data)

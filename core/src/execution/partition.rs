@@ -4,7 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{chain_step, Operation, Step};
 use crate::{
-    account::Account, hash::Digest, schnorr::PublicKey, state::PartitionState, Error, Result,
+    account::{Account, Payment},
+    hash::Digest,
+    schnorr::PublicKey,
+    state::PartitionState,
+    token::{Token, TOKENS},
+    Error, Result,
 };
 
 /// Global index of every key a partition credits in a batch, existing or to be created
@@ -26,8 +31,8 @@ pub struct PartitionOutcome {
     pub sent: Vec<Digest>,
     /// Per source partition, the chain of messages received from it.
     pub received: Vec<Digest>,
-    /// The fees the partition's senders paid.
-    pub fees: u64,
+    /// The fees the partition's senders paid, per token.
+    pub fees: [u64; TOKENS],
     /// The leaf updates, in order: what the partition's chunk proofs prove.
     pub steps: Vec<Step>,
 }
@@ -42,7 +47,8 @@ impl PartitionState {
             let to = match operation {
                 Operation::Transfer { transfer, .. } => &transfer.to,
                 Operation::Receive { to, .. } => to,
-                Operation::Send { .. } => continue,
+                Operation::Deposit { deposit, .. } => &deposit.to,
+                Operation::Send { .. } | Operation::Withdraw { .. } => continue,
             };
             if recipients.contains_key(to) {
                 continue;
@@ -79,7 +85,7 @@ impl PartitionState {
                 created: Vec::new(),
                 sent: vec![Digest::ZERO; partitions],
                 received: vec![Digest::ZERO; partitions],
-                fees: 0,
+                fees: [0; TOKENS],
                 steps: Vec::new(),
             },
             created_index: HashMap::new(),
@@ -115,10 +121,33 @@ impl Run<'_> {
     fn apply(&mut self, operation: &Operation) -> Result<()> {
         let own = self.base.partition();
         match *operation {
+            Operation::Deposit { offset, deposit } => {
+                let (to_index, created) =
+                    self.credit_account(&deposit.to, deposit.token, deposit.amount)?;
+                self.outcome.steps.push(Step::Deposit {
+                    offset,
+                    deposit,
+                    to_index,
+                    created,
+                });
+                Ok(())
+            }
+            Operation::Withdraw {
+                position,
+                withdrawal,
+            } => {
+                let from_index = self.pay(&withdrawal.from, &withdrawal.payment())?;
+                self.outcome.steps.push(Step::Withdraw {
+                    position,
+                    withdrawal,
+                    from_index,
+                });
+                Ok(())
+            }
             Operation::Transfer { position, transfer } => {
                 let to_index = self.recipient_index(own, &transfer.to)?;
                 self.debit(position, &transfer, own, to_index)?;
-                self.credit(position, &transfer.to, transfer.amount, own)
+                self.credit(position, &transfer.to, transfer.token, transfer.amount, own)
             }
             Operation::Send {
                 position,
@@ -128,19 +157,26 @@ impl Run<'_> {
                 let to_index = self.recipient_index(to_partition, &transfer.to)?;
                 self.debit(position, &transfer, to_partition, to_index)?;
                 let chain = &mut self.outcome.sent[to_partition];
-                *chain = chain_step(*chain, &transfer.to, to_index, transfer.amount);
+                *chain = chain_step(
+                    *chain,
+                    &transfer.to,
+                    to_index,
+                    transfer.token,
+                    transfer.amount,
+                );
                 Ok(())
             }
             Operation::Receive {
                 position,
                 to,
+                token,
                 amount,
                 from_partition,
             } => {
                 let to_index = self.recipient_index(own, &to)?;
                 let chain = &mut self.outcome.received[from_partition];
-                *chain = chain_step(*chain, &to, to_index, amount);
-                self.credit(position, &to, amount, from_partition)
+                *chain = chain_step(*chain, &to, to_index, token, amount);
+                self.credit(position, &to, token, amount, from_partition)
             }
         }
     }
@@ -162,18 +198,25 @@ impl Run<'_> {
         to_partition: usize,
         to_index: u64,
     ) -> Result<()> {
-        let (from, sender) = self.existing(&transfer.from)?;
-        let debited = sender.debited(transfer)?;
-        self.store(from, debited);
-        self.add_fee(transfer.fee)?;
+        let from_index = self.pay(&transfer.from, &transfer.payment())?;
         self.outcome.steps.push(Step::Debit {
             position,
             transfer: *transfer,
-            from_index: self.base.global_index(from),
+            from_index,
             to_partition,
             to_index,
         });
         Ok(())
+    }
+
+    /// Debits `payment` from `from`'s account and collects its fee; returns the account's
+    /// global index.
+    fn pay(&mut self, from: &PublicKey, payment: &Payment) -> Result<u64> {
+        let (local, sender) = self.existing(from)?;
+        let debited = sender.debited(payment)?;
+        self.store(local, debited);
+        self.add_fee(payment.token, payment.fee)?;
+        Ok(self.base.global_index(local))
     }
 
     /// The current local index and state of `key`'s account, if it exists.
@@ -199,9 +242,26 @@ impl Run<'_> {
         &mut self,
         position: u32,
         to: &PublicKey,
+        token: Token,
         amount: u64,
         from_partition: usize,
     ) -> Result<()> {
+        let (to_index, created) = self.credit_account(to, token, amount)?;
+        self.outcome.steps.push(Step::Credit {
+            position,
+            to: *to,
+            to_index,
+            token,
+            amount,
+            created,
+            from_partition,
+        });
+        Ok(())
+    }
+
+    /// Credits `amount` of `token` to `to`'s account, creating it at the next free index
+    /// if the key has none; returns its global index and whether it was created.
+    fn credit_account(&mut self, to: &PublicKey, token: Token, amount: u64) -> Result<(u64, bool)> {
         let (local, recipient, created) = match self.lookup(to) {
             Some((local, account)) => (local, account, false),
             None => {
@@ -211,28 +271,17 @@ impl Run<'_> {
                 (local, Account::new(*to), true)
             }
         };
-        self.store(local, recipient.credited(amount)?);
-        self.outcome.steps.push(Step::Credit {
-            position,
-            to: *to,
-            to_index: self.base.global_index(local),
-            amount,
-            created,
-            from_partition,
-        });
-        Ok(())
+        self.store(local, recipient.credited(token, amount)?);
+        Ok((self.base.global_index(local), created))
     }
 
     fn store(&mut self, local: u64, account: Account) {
         self.outcome.accounts.insert(local, account);
     }
 
-    fn add_fee(&mut self, fee: u64) -> Result<()> {
-        self.outcome.fees = self
-            .outcome
-            .fees
-            .checked_add(fee)
-            .ok_or(Error::AmountOverflow)?;
+    fn add_fee(&mut self, token: Token, fee: u64) -> Result<()> {
+        let total = &mut self.outcome.fees[token.index()];
+        *total = total.checked_add(fee).ok_or(Error::AmountOverflow)?;
         Ok(())
     }
 }

@@ -57,13 +57,19 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let (state, transfers) = fixture::sample_batch();
-    let witness = BatchWitness::generate(&set.params, &state, &transfers)?;
+    let sample = fixture::sample_batch();
+    let witness = BatchWitness::generate(
+        &set.params,
+        &sample.state,
+        &sample.deposits,
+        &sample.transactions,
+    )?;
     let started = Instant::now();
     let batch = set.prove_batch(&witness)?;
     eprintln!(
-        "batch of {} transfers proven in {:.1}s",
-        transfers.len(),
+        "batch of {} deposits and {} transactions proven in {:.1}s",
+        sample.deposits.len(),
+        sample.transactions.len(),
         started.elapsed().as_secs_f64()
     );
     set.wrapper.verify(&batch.wrapped)?;

@@ -357,10 +357,7 @@ mod tests {
     use std::sync::OnceLock;
 
     use super::*;
-    use crate::circuits::chunk::{
-        tests::{sample_batch, test_params},
-        BatchWitness,
-    };
+    use crate::circuits::chunk::tests::{sample_batch_witness, test_params};
 
     const MERGE_LEVELS: usize = 2;
 
@@ -442,8 +439,7 @@ mod tests {
 
         // The loaded prover data proves a chunk, and lifts it through the loaded merge
         // (the recursive verifier's generators); both verifiers accept.
-        let (state, transfers) = sample_batch();
-        let witness = BatchWitness::generate(&test_params(), &state, &transfers).unwrap();
+        let witness = sample_batch_witness(&test_params());
         let proof = loaded.chunk.prove(&witness.chunks[0]).unwrap();
         set.chunk.data.verify(proof.clone()).unwrap();
         loaded.chunk.data.verify(proof.clone()).unwrap();

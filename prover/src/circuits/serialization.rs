@@ -53,7 +53,9 @@ use rollup_core::tree::TreeConfig;
 pub use super::gates::GateSerializerEcGfp5;
 use super::{
     chunk::{
-        circuit::{ChunkTargets, NewAccountTarget, SlotTarget, UnitTarget},
+        circuit::{
+            ChunkTargets, DepositTarget, NewAccountTarget, SlotTarget, UnitTarget, WithdrawalTarget,
+        },
         ChunkParams, StatementTarget,
     },
     curve::{DecodeGenerator, ScalarTarget},
@@ -371,6 +373,8 @@ persist_struct!(StatementTarget {
 });
 persist_struct!(UnitTarget {
     active,
+    withdrawal,
+    token,
     from,
     to,
     amount,
@@ -383,17 +387,34 @@ persist_struct!(UnitTarget {
     fee_word,
 });
 persist_struct!(NewAccountTarget { active, index, key });
+persist_struct!(DepositTarget {
+    active,
+    token,
+    offset,
+    index,
+    amount,
+    key,
+});
+persist_struct!(WithdrawalTarget {
+    active,
+    token,
+    amount,
+    recipient,
+});
 persist_struct!(SlotTarget {
     debit,
     credit,
     internal,
     created,
+    deposit,
+    token,
     unit,
     new_account,
+    deposit_record,
     counterpart,
     local_index,
     key,
-    balance,
+    balances,
     nonce,
     amount,
     siblings,
@@ -402,6 +423,8 @@ persist_struct!(ChunkTargets {
     statement,
     units,
     new_accounts,
+    deposits,
+    withdrawals,
     slots,
     chains_before,
 });

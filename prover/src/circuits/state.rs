@@ -12,20 +12,25 @@ use plonky2::{
     plonk::{circuit_builder::CircuitBuilder, config::AlgebraicHasher},
 };
 
+use rollup_core::token::TOKENS;
+
 use super::{
     curve::canonical_bits_64, digest::hash_elements_circuit, gfp5::Gfp5Target, uint::U64Target, D,
     F,
 };
 
-/// The twin of `Account::leaf`: Poseidon(key (5) || balance lo, hi || nonce).
+/// The twin of `Account::leaf`: Poseidon(key (5) || ETH balance lo, hi || token balance
+/// lo, hi || nonce).
 pub fn leaf_circuit(
     builder: &mut CircuitBuilder<F, D>,
     key: Gfp5Target,
-    balance: U64Target,
+    balances: [U64Target; TOKENS],
     nonce: Target,
 ) -> HashOutTarget {
     let mut inputs = key.targets().to_vec();
-    inputs.extend(balance.limbs());
+    for balance in balances {
+        inputs.extend(balance.limbs());
+    }
     inputs.push(nonce);
     hash_elements_circuit(builder, &inputs)
 }
@@ -100,7 +105,7 @@ mod tests {
         let accounts: Vec<Account> = (0..5)
             .map(|i| Account {
                 public_key: SecretKey::random().public_key(),
-                balance: rng.gen(),
+                balances: [rng.gen(), rng.gen()],
                 nonce: i,
             })
             .collect();
@@ -114,12 +119,12 @@ mod tests {
             let mut builder =
                 CircuitBuilder::<F, D>::new(CircuitConfig::standard_recursion_config());
             let key = Gfp5Target(builder.add_virtual_target_arr());
-            let balance = add_virtual_u64_target(&mut builder);
+            let balances = [(); TOKENS].map(|_| add_virtual_u64_target(&mut builder));
             let nonce = builder.add_virtual_target();
             let index_target = builder.add_virtual_target();
             let bits = builder.split_le(index_target, depth as usize);
             let siblings: Vec<_> = (0..depth).map(|_| builder.add_virtual_hash()).collect();
-            let leaf = leaf_circuit(&mut builder, key, balance, nonce);
+            let leaf = leaf_circuit(&mut builder, key, balances, nonce);
             let root = merkle_root_circuit(&mut builder, leaf, &bits, &siblings);
             let partition = partition_of_key_circuit(&mut builder, key, 3);
             let expected_partition = small_constant(
@@ -134,7 +139,9 @@ mod tests {
             let proof = tree.prove(index).unwrap();
             let mut witness = PartialWitness::new();
             set_gfp5_target(&mut witness, key, &account.public_key.encoding()).unwrap();
-            set_u64_target(&mut witness, balance, account.balance).unwrap();
+            for (target, value) in balances.iter().zip(account.balances) {
+                set_u64_target(&mut witness, *target, value).unwrap();
+            }
             witness
                 .set_target(nonce, F::from_canonical_u32(account.nonce))
                 .unwrap();

@@ -106,6 +106,19 @@ pub fn mask_u64(
     }
 }
 
+/// `a` if `condition`, else `b` (limb-wise).
+pub fn select_u64(
+    builder: &mut CircuitBuilder<F, D>,
+    condition: BoolTarget,
+    a: U64Target,
+    b: U64Target,
+) -> U64Target {
+    U64Target {
+        lo: builder.select(condition, a.lo, b.lo),
+        hi: builder.select(condition, a.hi, b.hi),
+    }
+}
+
 /// Constrains `a == b` when `condition` holds.
 pub fn conditional_assert_eq(
     builder: &mut CircuitBuilder<F, D>,

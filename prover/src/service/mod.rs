@@ -15,4 +15,4 @@ pub mod executor;
 pub mod planner;
 
 pub use executor::CircuitExecutor;
-pub use planner::{load_batch_transfers, plan_jobs, Planner};
+pub use planner::{load_batch, plan_jobs, Planner};

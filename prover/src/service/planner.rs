@@ -7,11 +7,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use rollup_core::{
+    deposit::Deposit,
     genesis::Genesis,
     hash::Digest,
-    schnorr::{PublicKey, Signature},
+    schema::{deposit_from_row, transaction_from_row, DEPOSIT_COLUMNS, TRANSACTION_COLUMNS},
     state::State,
-    transfer::{SignedTransfer, Transfer},
+    transaction::SignedTransaction,
 };
 
 use crate::{
@@ -23,36 +24,34 @@ use crate::{
     Error, Result,
 };
 
-/// A sealed batch's transfers with their signatures, in batch order.
-pub async fn load_batch_transfers(queue: &JobQueue, batch: u64) -> Result<Vec<SignedTransfer>> {
-    let rows = sqlx::query(
-        "SELECT t.chain_id, t.from_key, t.to_key, t.amount, t.fee, t.nonce, t.signature
-         FROM batch_transfers b JOIN transfers t ON t.hash = b.hash
-         WHERE b.batch_number = $1 ORDER BY b.position",
-    )
+/// A sealed batch's inputs: the L1 deposits it consumed (queue order) and its signed
+/// transfers and withdrawals (batch order).
+pub async fn load_batch(
+    queue: &JobQueue,
+    batch: u64,
+) -> Result<(Vec<Deposit>, Vec<SignedTransaction>)> {
+    // The column lists are constants: nothing user-supplied reaches the SQL text.
+    let deposits = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {DEPOSIT_COLUMNS} FROM deposits WHERE batch_number = $1 ORDER BY queue_index"
+    )))
     .bind(batch as i64)
     .fetch_all(queue.pool())
-    .await?;
-    rows.iter()
-        .map(|row| -> Result<SignedTransfer> {
-            let key = |column: &str| -> Result<PublicKey> {
-                Ok(PublicKey::from_bytes(&row.try_get::<Vec<u8>, _>(column)?)?)
-            };
-            let word = |column: &str| -> Result<u64> { Ok(row.try_get::<i64, _>(column)? as u64) };
-            Ok(SignedTransfer {
-                transfer: Transfer {
-                    chain_id: word("chain_id")?,
-                    from: key("from_key")?,
-                    to: key("to_key")?,
-                    amount: word("amount")?,
-                    fee: word("fee")?,
-                    nonce: u32::try_from(word("nonce")?)
-                        .map_err(|_| Error::Corrupt("a nonce above 32 bits".into()))?,
-                },
-                signature: Signature::from_bytes(&row.try_get::<Vec<u8>, _>("signature")?)?,
-            })
-        })
-        .collect()
+    .await?
+    .iter()
+    .map(|row| deposit_from_row(row).map_err(Error::Corrupt))
+    .collect::<Result<_>>()?;
+    let transactions = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TRANSACTION_COLUMNS}
+         FROM batch_transfers b JOIN transfers t ON t.hash = b.hash
+         WHERE b.batch_number = $1 ORDER BY b.position"
+    )))
+    .bind(batch as i64)
+    .fetch_all(queue.pool())
+    .await?
+    .iter()
+    .map(|row| transaction_from_row(row).map_err(Error::Corrupt))
+    .collect::<Result<_>>()?;
+    Ok((deposits, transactions))
 }
 
 /// The jobs of a batch: one per node of its plan, keyed `{kind}/{node}`, each with its
@@ -134,9 +133,9 @@ impl Planner {
             .stored_roots(batch)
             .await?
             .ok_or_else(|| Error::Corrupt(format!("batch {batch} has jobs but is not stored")))?;
-        let transfers = load_batch_transfers(&self.queue, batch).await?;
-        let plain: Vec<Transfer> = transfers.iter().map(|t| t.transfer).collect();
-        let outcome = self.state.execute_batch(&plain)?;
+        let (deposits, transactions) = load_batch(&self.queue, batch).await?;
+        let plain: Vec<_> = transactions.iter().map(|t| t.transaction()).collect();
+        let outcome = self.state.execute(&deposits, &plain)?;
         if outcome.old_root != old_root || outcome.new_root != new_root {
             return Err(Error::Corrupt(format!(
                 "batch {batch} does not replay to its stored roots"
@@ -162,13 +161,18 @@ impl Planner {
             self.replay_next().await?;
             return Ok(true);
         }
-        let transfers = load_batch_transfers(&self.queue, batch).await?;
+        let (deposits, transactions) = load_batch(&self.queue, batch).await?;
         let params = self.params;
         let merge_levels = self.merge_levels;
         let mut state = std::mem::replace(&mut self.state, State::new(params.tree));
         let (state, planned) = tokio::task::spawn_blocking(move || {
             let planned = (|| -> Result<_> {
-                let witness = BatchWitness::generate_advancing(&params, &mut state, &transfers)?;
+                let witness = BatchWitness::generate_advancing(
+                    &params,
+                    &mut state,
+                    &deposits,
+                    &transactions,
+                )?;
                 let partition_bits = params.tree.partition_bits() as usize;
                 let plan = ProofPlan::new(&witness, partition_bits, merge_levels)?;
                 let jobs = plan_jobs(&witness, &plan)?;

@@ -17,10 +17,14 @@ use plonky2::{
 
 use rollup_core::{
     account::partition_of_key,
+    deposit::Deposit,
     schnorr::{PublicKey, SecretKey},
     state::State,
-    transfer::{SignedTransfer, Transfer},
+    token::Token,
+    transaction::SignedTransaction,
+    transfer::Transfer,
     tree::TreeConfig,
+    withdrawal::{L1Address, Withdrawal},
 };
 
 use crate::{
@@ -70,39 +74,88 @@ fn keys_in(partition: usize, count: usize) -> Vec<SecretKey> {
     keys
 }
 
-/// A genesis state with two funded accounts in each of partitions 0 and 1, and four signed
-/// transfers: one internal to each partition and one each way across them.
-pub fn sample_batch() -> (State, Vec<SignedTransfer>) {
+/// The fixture batch and the state it starts from.
+pub struct SampleBatch {
+    /// The genesis state: two funded accounts in each of partitions 0 and 1.
+    pub state: State,
+    /// The deposits it consumes: the first two of the L1 queue.
+    pub deposits: Vec<Deposit>,
+    /// Its signed operations, in order.
+    pub transactions: Vec<SignedTransaction>,
+}
+
+/// A genesis state with two funded accounts in each of partitions 0 and 1, and a batch
+/// using every record kind: a test-token deposit and an ETH deposit to a new account, four
+/// ETH transfers (one internal to each partition, one each way across them), a token
+/// transfer across partitions and an ETH withdrawal.
+pub fn sample_batch() -> SampleBatch {
     let a = keys_in(0, 2);
-    let b = keys_in(1, 2);
+    let b = keys_in(1, 3);
     let funded: Vec<(PublicKey, u64)> = a
         .iter()
-        .chain(&b)
+        .chain(&b[..2])
         .map(|k| (k.public_key(), 1_000_000))
         .collect();
     let state = State::genesis(devnet_params().tree, &funded).expect("genesis");
-    let mut nonces: HashMap<PublicKey, u32> = HashMap::new();
-    let mut send = |from: &SecretKey, to: &SecretKey, amount: u64, fee: u64| {
-        let nonce = nonces.entry(from.public_key()).or_insert(0);
-        let transfer = Transfer {
-            chain_id: CHAIN_ID,
-            from: from.public_key(),
-            to: to.public_key(),
-            amount,
-            fee,
-            nonce: *nonce,
-        }
-        .sign(from);
-        *nonce += 1;
-        transfer
-    };
-    let transfers = vec![
-        send(&a[0], &a[1], 1_000, 10),
-        send(&a[1], &b[0], 2_500, 5),
-        send(&b[0], &a[0], 700, 1),
-        send(&b[1], &b[0], 42_000, 0),
+    let deposits = vec![
+        Deposit {
+            index: 0,
+            token: Token::TestToken,
+            to: b[0].public_key(),
+            amount: 5_000,
+        },
+        Deposit {
+            index: 1,
+            token: Token::Eth,
+            to: b[2].public_key(),
+            amount: 20_000,
+        },
     ];
-    (state, transfers)
+    let mut nonces: HashMap<PublicKey, u32> = HashMap::new();
+    let mut next_nonce = |key: &SecretKey| {
+        let nonce = nonces.entry(key.public_key()).or_insert(0);
+        *nonce += 1;
+        *nonce - 1
+    };
+    let mut send = |from: &SecretKey, to: &SecretKey, amount: u64, fee: u64, token: Token| {
+        SignedTransaction::from(
+            Transfer {
+                chain_id: CHAIN_ID,
+                from: from.public_key(),
+                to: to.public_key(),
+                amount,
+                fee,
+                nonce: next_nonce(from),
+                token,
+            }
+            .sign(from),
+        )
+    };
+    let mut transactions = vec![
+        send(&a[0], &a[1], 1_000, 10, Token::Eth),
+        send(&a[1], &b[0], 2_500, 5, Token::Eth),
+        send(&b[0], &a[0], 700, 1, Token::Eth),
+        send(&b[1], &b[0], 42_000, 0, Token::Eth),
+        send(&b[0], &a[1], 3_000, 2, Token::TestToken),
+    ];
+    transactions.push(
+        Withdrawal {
+            chain_id: CHAIN_ID,
+            from: b[2].public_key(),
+            recipient: L1Address([0x77; 20]),
+            token: Token::Eth,
+            amount: 15_000,
+            fee: 3,
+            nonce: 0,
+        }
+        .sign(&b[2])
+        .into(),
+    );
+    SampleBatch {
+        state,
+        deposits,
+        transactions,
+    }
 }
 
 /// A wrapper proof of another circuit than `set`'s wrapper, with the same shape, so the same

@@ -10,8 +10,15 @@ use axum::{
     Json,
 };
 use rollup_core::{
-    account::partition_of_key, hash::Digest, schnorr::PublicKey, transfer::SignedTransfer,
+    account::partition_of_key,
+    hash::Digest,
+    schnorr::PublicKey,
+    token::{Token, TOKENS},
+    transaction::SignedTransaction,
+    transfer::SignedTransfer,
+    withdrawal::SignedWithdrawal,
 };
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::ApiError;
@@ -19,29 +26,37 @@ use crate::{admission::Admission, mempool::Placement, node::Node, store::StoredS
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// A submission: one transfer, or many, each parsed on its own so one bad item does not
+/// A submission: one operation, or many, each parsed on its own so one bad item does not
 /// hide the others' outcomes.
 enum Submission {
-    One(Box<SignedTransfer>),
-    Many(Vec<Result<SignedTransfer, ApiError>>),
+    One(Box<SignedTransaction>),
+    Many(Vec<Result<SignedTransaction, ApiError>>),
 }
 
-fn parse_submission(body: &[u8], max_items: usize) -> ApiResult<Submission> {
+/// Parses a body of `T`s (transfers or withdrawals, `what` names them in errors).
+fn parse_submission<T>(body: &[u8], max_items: usize, what: &str) -> ApiResult<Submission>
+where
+    T: DeserializeOwned + Into<SignedTransaction>,
+{
+    let parse = |item: Result<T, serde_json::Error>| {
+        item.map(Into::into)
+            .map_err(|e| ApiError::malformed(format!("invalid {what}: {e}")))
+    };
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'[') {
         let items: Vec<Value> = serde_json::from_slice(body)
             .map_err(|e| ApiError::malformed(format!("invalid JSON array: {e}")))?;
         if items.is_empty() {
-            return Err(ApiError::malformed(
-                "empty array: submit at least one transfer",
-            ));
+            return Err(ApiError::malformed(format!(
+                "empty array: submit at least one {what}"
+            )));
         }
         if items.len() > max_items {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_many_transfers",
                 format!(
-                    "{} transfers in one request, at most {max_items}",
+                    "{} {what}s in one request, at most {max_items}",
                     items.len()
                 ),
             ));
@@ -49,16 +64,11 @@ fn parse_submission(body: &[u8], max_items: usize) -> ApiResult<Submission> {
         Ok(Submission::Many(
             items
                 .into_iter()
-                .map(|item| {
-                    serde_json::from_value(item)
-                        .map_err(|e| ApiError::malformed(format!("invalid transfer: {e}")))
-                })
+                .map(|item| parse(serde_json::from_value::<T>(item)))
                 .collect(),
         ))
     } else {
-        serde_json::from_slice(body)
-            .map(|transfer| Submission::One(Box::new(transfer)))
-            .map_err(|e| ApiError::malformed(format!("invalid transfer: {e}")))
+        parse(serde_json::from_slice::<T>(body)).map(|t| Submission::One(Box::new(t)))
     }
 }
 
@@ -71,6 +81,26 @@ pub(super) async fn submit_transfers(
     State(node): State<Arc<Node>>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
+    submit::<SignedTransfer>(node, body, "transfer").await
+}
+
+/// `POST /v1/withdrawals`.
+pub(super) async fn submit_withdrawals(
+    State(node): State<Arc<Node>>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Response> {
+    submit::<SignedWithdrawal>(node, body, "withdrawal").await
+}
+
+/// Admits one or many signed operations of one kind.
+async fn submit<T>(
+    node: Arc<Node>,
+    body: Result<Bytes, BytesRejection>,
+    what: &str,
+) -> ApiResult<Response>
+where
+    T: DeserializeOwned + Into<SignedTransaction>,
+{
     let body = body.map_err(|rejection| {
         let status = rejection.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -79,14 +109,14 @@ pub(super) async fn submit_transfers(
             ApiError::malformed(rejection.body_text())
         }
     })?;
-    match parse_submission(&body, node.config.max_transfers_per_request)? {
-        Submission::One(transfer) => {
-            let outcome = node.submit(vec![*transfer]).await?.remove(0);
+    match parse_submission::<T>(&body, node.config.max_transfers_per_request, what)? {
+        Submission::One(transaction) => {
+            let outcome = node.submit(vec![*transaction]).await?.remove(0);
             let (hash, placement) = outcome.map_err(ApiError::from)?;
             Ok((StatusCode::ACCEPTED, Json(accepted_json(hash, placement))).into_response())
         }
         Submission::Many(items) => {
-            let valid: Vec<SignedTransfer> = items
+            let valid: Vec<SignedTransaction> = items
                 .iter()
                 .filter_map(|i| i.as_ref().ok().copied())
                 .collect();
@@ -174,17 +204,22 @@ pub(super) async fn account(
             format!("no account {key}"),
         ));
     };
-    let (index, balance, nonce) = match executed {
-        Some((index, account)) => (Some(index), account.balance, account.nonce),
-        None => (None, 0, 0),
+    let (index, balances, nonce) = match executed {
+        Some((index, account)) => (Some(index), account.balances, account.nonce),
+        None => (None, [0; TOKENS], 0),
     };
+    // `balance` and `pending_balance` are the ETH ones (the single-token API); `balances`
+    // and `pending_balances` list every token's, by token number.
+    let decimal = |balances: [u64; TOKENS]| balances.map(|b| b.to_string());
     Ok(Json(json!({
         "address": key,
         "partition": partition,
         "index": index,
-        "balance": balance.to_string(),
+        "balance": balances[Token::Eth.index()].to_string(),
+        "balances": decimal(balances),
         "nonce": nonce,
-        "pending_balance": pending.balance.to_string(),
+        "pending_balance": pending.balance(Token::Eth).to_string(),
+        "pending_balances": decimal(pending.balances),
         "pending_nonce": pending.nonce,
     })))
 }

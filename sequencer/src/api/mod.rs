@@ -3,7 +3,9 @@
 //! | route | what |
 //! | --- | --- |
 //! | `POST /v1/transfers` | one signed transfer, or an array of them |
-//! | `GET /v1/transfers/{hash}` | a transfer's status |
+//! | `GET /v1/transfers/{hash}` | a transfer's (or withdrawal's) status |
+//! | `POST /v1/withdrawals` | one signed withdrawal to L1, or an array of them |
+//! | `GET /v1/withdrawals/{hash}` | a withdrawal's status |
 //! | `GET /v1/accounts/{address}` | balance and nonce, executed and pending |
 //! | `GET /v1/batches/{n}`, `GET /v1/batches/latest` | a sealed batch |
 //! | `GET /health`, `GET /metrics` | readiness, Prometheus metrics |
@@ -29,6 +31,11 @@ pub fn router(node: Arc<Node>, max_body_bytes: usize) -> Router {
             axum::routing::post(handlers::submit_transfers),
         )
         .route("/v1/transfers/{hash}", get(handlers::transfer_status))
+        .route(
+            "/v1/withdrawals",
+            axum::routing::post(handlers::submit_withdrawals),
+        )
+        .route("/v1/withdrawals/{hash}", get(handlers::transfer_status))
         .route("/v1/accounts/{address}", get(handlers::account))
         .route("/v1/batches/latest", get(handlers::latest_batch))
         .route("/v1/batches/{number}", get(handlers::batch))

@@ -8,8 +8,10 @@ use http_body_util::BodyExt;
 use rollup_core::{
     genesis::{Genesis, GenesisAccount},
     schnorr::SecretKey,
+    token::Token,
     transfer::{SignedTransfer, Transfer},
     tree::TreeConfig,
+    withdrawal::{L1Address, Withdrawal},
 };
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -39,6 +41,12 @@ impl Drop for Harness {
 }
 
 async fn start(db: PgPool) -> Harness {
+    start_with(db, true).await
+}
+
+/// A node on `db`; its batcher runs only if `batching` (a test can then stage deposits
+/// before the first batch is sealed).
+async fn start_with(db: PgPool, batching: bool) -> Harness {
     let keys: Vec<SecretKey> = (0..3).map(|_| SecretKey::random()).collect();
     let accounts = keys[..2]
         .iter()
@@ -50,6 +58,7 @@ async fn start(db: PgPool) -> Harness {
     let genesis = Genesis::new(CHAIN, TreeConfig::new(32, 2).unwrap(), accounts).unwrap();
     let config = NodeConfig {
         max_batch_size: 64,
+        max_deposits_per_batch: 16,
         batch_interval: Duration::from_millis(20),
         mempool: MempoolConfig {
             capacity: 1_000,
@@ -67,7 +76,9 @@ async fn start(db: PgPool) -> Harness {
         .unwrap();
     let cancel = CancellationToken::new();
     tokio::spawn(journal::run(Arc::clone(&node), journal, cancel.clone()));
-    tokio::spawn(batcher::run(Arc::clone(&node), next_batch, cancel.clone()));
+    if batching {
+        tokio::spawn(batcher::run(Arc::clone(&node), next_batch, cancel.clone()));
+    }
     Harness { node, keys, cancel }
 }
 
@@ -98,6 +109,7 @@ async fn call(
 
 fn pay(from: &SecretKey, to: &SecretKey, amount: u64, nonce: u32) -> SignedTransfer {
     Transfer {
+        token: rollup_core::token::Token::Eth,
         chain_id: CHAIN,
         from: from.public_key(),
         to: to.public_key(),
@@ -347,4 +359,150 @@ async fn an_array_gets_one_outcome_per_transfer(db: PgPool) {
         (status, none["accepted"].as_u64()),
         (StatusCode::BAD_REQUEST, Some(0))
     );
+}
+
+/// Writes a deposit row as the settlement module's watcher does (its queue head is not
+/// checked by the sequencer, which trusts the watcher's checks).
+async fn stage_deposit(db: &PgPool, index: u64, token: Token, to: &SecretKey, amount: u64) {
+    sqlx::query(
+        "INSERT INTO deposits (queue_index, token, public_key, amount, queue_head, l1_block, l1_tx_hash)
+         VALUES ($1, $2, $3, $4, $5, 1, $5)",
+    )
+    .bind(index as i64)
+    .bind(i16::from(u8::from(token)))
+    .bind(to.public_key().to_bytes().to_vec())
+    .bind(amount as i64)
+    .bind(vec![index as u8; 32])
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+async fn balances(node: &Arc<Node>, key: &SecretKey) -> Value {
+    call(node, "GET", &format!("/v1/accounts/{}", key.public_key()), None)
+        .await
+        .1
+}
+
+#[sqlx::test(migrator = "rollup_core::schema::MIGRATOR")]
+async fn deposits_are_credited_first_and_withdrawals_debit_without_an_l2_credit(db: PgPool) {
+    let harness = start_with(db.clone(), false).await;
+    let (node, keys) = (&harness.node, &harness.keys);
+    // Test tokens to a funded account, ETH to a key without an account; deposit 2 is not
+    // seen yet, so deposit 3 must wait for it.
+    stage_deposit(&db, 0, Token::TestToken, &keys[0], 70_000).await;
+    stage_deposit(&db, 1, Token::Eth, &keys[2], 9_000).await;
+    stage_deposit(&db, 3, Token::Eth, &keys[2], 1).await;
+    tokio::spawn(batcher::run(
+        Arc::clone(node),
+        1,
+        harness.cancel.clone(),
+    ));
+    let mut credited = Value::Null;
+    for _ in 0..200 {
+        credited = balances(node, &keys[2]).await;
+        if credited["balances"] == json!(["9000", "0"]) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(credited["balances"], json!(["9000", "0"]), "{credited}");
+    assert_eq!(balances(node, &keys[0]).await["balances"], json!(["1000000", "70000"]));
+    let consumed: Vec<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT queue_index, batch_number FROM deposits ORDER BY queue_index")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(consumed, [(0, Some(1)), (1, Some(1)), (3, None)]);
+    let count: i32 = sqlx::query_scalar("SELECT deposit_count FROM batches WHERE number = 1")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+
+    // A token transfer, then a withdrawal by the account the deposit created.
+    let token_transfer = Transfer {
+        chain_id: CHAIN,
+        from: keys[0].public_key(),
+        to: keys[1].public_key(),
+        amount: 20_000,
+        fee: 5,
+        nonce: 0,
+        token: Token::TestToken,
+    }
+    .sign(&keys[0]);
+    let (status, body) = post(node, &token_transfer).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let withdrawal = Withdrawal {
+        chain_id: CHAIN,
+        from: keys[2].public_key(),
+        recipient: L1Address([0xab; 20]),
+        token: Token::Eth,
+        amount: 8_000,
+        fee: 10,
+        nonce: 0,
+    }
+    .sign(&keys[2]);
+    let (status, body) = call(
+        node,
+        "POST",
+        "/v1/withdrawals",
+        Some(serde_json::to_vec(&withdrawal).unwrap()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let hash = body["hash"].as_str().unwrap().to_owned();
+    wait_executed(node, &hash).await;
+    assert_eq!(balances(node, &keys[2]).await["balances"], json!(["990", "0"]));
+    assert_eq!(balances(node, &keys[0]).await["balances"], json!(["1000000", "49995"]));
+    assert_eq!(balances(node, &keys[1]).await["balances"], json!(["1000000", "20000"]));
+    let fees: (i64, i64) =
+        sqlx::query_as("SELECT sum(fees)::bigint, sum(token_fees)::bigint FROM batches")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(fees, (10, 5));
+
+    // More than the balance, or a bad signature, is refused with its reason.
+    let overdraw = Withdrawal {
+        amount: 1_000,
+        nonce: 1,
+        ..withdrawal.withdrawal
+    }
+    .sign(&keys[2]);
+    let (status, body) = call(
+        node,
+        "POST",
+        "/v1/withdrawals",
+        Some(serde_json::to_vec(&overdraw).unwrap()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["reason"], "insufficient_balance");
+    let forged = Withdrawal {
+        amount: 10,
+        nonce: 1,
+        ..withdrawal.withdrawal
+    }
+    .sign(&keys[0]);
+    let (status, body) = call(
+        node,
+        "POST",
+        "/v1/withdrawals",
+        Some(serde_json::to_vec(&forged).unwrap()),
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert_eq!(body["reason"], "bad_signature");
+    let mut bad_recipient = serde_json::to_value(withdrawal).unwrap();
+    bad_recipient["recipient"] = json!("0x1234");
+    let (status, body) = call(
+        node,
+        "POST",
+        "/v1/withdrawals",
+        Some(serde_json::to_vec(&bad_recipient).unwrap()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("L1 address"), "{body}");
 }

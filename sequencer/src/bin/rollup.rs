@@ -11,7 +11,9 @@ use rollup_core::hash::Digest;
 use rollup_core::{
     genesis::DEFAULT_CHAIN_ID,
     schnorr::PublicKey,
+    token::Token,
     tree::{TreeConfig, DEFAULT_DEPTH, DEFAULT_PARTITION_BITS},
+    withdrawal::L1Address,
 };
 use sequencer::{client, client::SequencerClient, wallet};
 
@@ -52,6 +54,9 @@ enum Command {
         /// Fee, in the token's smallest unit; must be postable to L1.
         #[arg(long)]
         fee: u64,
+        /// The token: 0 (ETH, the default) or 1 (the test token).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+        token: u8,
         /// The sender's next nonce.
         #[arg(long)]
         nonce: u32,
@@ -74,9 +79,86 @@ enum Command {
         /// Fee, in the token's smallest unit; must be postable to L1.
         #[arg(long, default_value_t = 0)]
         fee: u64,
+        /// The token: 0 (ETH, the default) or 1 (the test token).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+        token: u8,
         /// The sequencer's API.
         #[arg(long, env = "ROLLUP_SEQUENCER", default_value = client::DEFAULT_URL)]
         sequencer: String,
+    },
+    /// Deposits into the Rollup's L1 queue for an L2 account (created by the deposit if it
+    /// has none), and prints the queued deposit as JSON. The sequencer credits it once the
+    /// settlement module sees it confirmed.
+    Deposit {
+        /// The L1 node's JSON-RPC URL.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8545")]
+        l1: String,
+        /// The Rollup contract's address.
+        #[arg(long, env = "ROLLUP_ADDRESS", value_name = "ADDRESS")]
+        rollup: alloy::primitives::Address,
+        /// The L1 account's private key (hex); prefer the environment to the command line.
+        #[arg(
+            long,
+            env = "ROLLUP_L1_KEY",
+            hide_env_values = true,
+            value_name = "HEX"
+        )]
+        l1_key: alloy::signers::local::PrivateKeySigner,
+        /// The L2 account credited (0x followed by 80 hex digits).
+        #[arg(long, value_name = "ADDRESS")]
+        to: PublicKey,
+        /// Amount, in L2 units (gwei for ETH, 10^9 smallest units for the test token).
+        #[arg(long)]
+        amount: u64,
+        /// The token: 0 (ETH, the default) or 1 (the test token).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+        token: u8,
+        /// Mint the test tokens first (the devnet token's open faucet).
+        #[arg(long)]
+        mint: bool,
+    },
+    /// Sends a withdrawal to L1 through a sequencer: signs it with the next nonce, submits
+    /// it and prints its hash. Once its batch is verified on L1, `rollup claim` pays it.
+    Withdraw {
+        /// The sender's key file.
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The L1 address paid.
+        #[arg(long, value_name = "ADDRESS")]
+        recipient: L1Address,
+        /// Amount, in L2 units; must be postable to L1.
+        #[arg(long)]
+        amount: u64,
+        /// Fee, in the same token; must be postable to L1.
+        #[arg(long, default_value_t = 0)]
+        fee: u64,
+        /// The token: 0 (ETH, the default) or 1 (the test token).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+        token: u8,
+        /// The sequencer's API.
+        #[arg(long, env = "ROLLUP_SEQUENCER", default_value = client::DEFAULT_URL)]
+        sequencer: String,
+    },
+    /// Claims on L1 what withdrawals (and, for an operator, fees) credited to the key's
+    /// address, and prints the payout as JSON.
+    Claim {
+        /// The L1 node's JSON-RPC URL.
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:8545")]
+        l1: String,
+        /// The Rollup contract's address.
+        #[arg(long, env = "ROLLUP_ADDRESS", value_name = "ADDRESS")]
+        rollup: alloy::primitives::Address,
+        /// The L1 account's private key (hex); prefer the environment to the command line.
+        #[arg(
+            long,
+            env = "ROLLUP_L1_KEY",
+            hide_env_values = true,
+            value_name = "HEX"
+        )]
+        l1_key: alloy::signers::local::PrivateKeySigner,
+        /// The token: 0 (ETH, the default) or 1 (the test token).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+        token: u8,
     },
     /// Prints an account as JSON (`balance` and `nonce` executed, `pending_*` with every
     /// acknowledged transfer applied).
@@ -166,11 +248,13 @@ async fn main() -> anyhow::Result<()> {
             to,
             amount,
             fee,
+            token,
             nonce,
             chain_id,
         } => {
             let key = wallet::read_key_file(&key)?;
-            let signed = wallet::sign_transfer(&key, chain_id, to, amount, fee, nonce)
+            let token = Token::try_from(token)?;
+            let signed = wallet::sign_transfer(&key, chain_id, to, token, amount, fee, nonce)
                 .context("refusing to sign the transfer")?;
             println!("{}", serde_json::to_string(&signed)?);
         }
@@ -179,9 +263,11 @@ async fn main() -> anyhow::Result<()> {
             to,
             amount,
             fee,
+            token,
             sequencer,
         } => {
             let key = wallet::read_key_file(&key)?;
+            let token = Token::try_from(token)?;
             let api = SequencerClient::new(&sequencer);
             let chain_id = api.chain_id().await?;
             let account = api
@@ -192,7 +278,7 @@ async fn main() -> anyhow::Result<()> {
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
                 .context("the sequencer's account answer has no pending_nonce")?;
-            let signed = wallet::sign_transfer(&key, chain_id, to, amount, fee, nonce)
+            let signed = wallet::sign_transfer(&key, chain_id, to, token, amount, fee, nonce)
                 .context("refusing to sign the transfer")?;
             let acknowledged = api.submit(&signed).await?;
             println!(
@@ -201,6 +287,65 @@ async fn main() -> anyhow::Result<()> {
                     .as_str()
                     .context("no hash in the acknowledgement")?
             );
+        }
+        Command::Deposit {
+            l1,
+            rollup,
+            l1_key,
+            to,
+            amount,
+            token,
+            mint,
+        } => {
+            let token = Token::try_from(token)?;
+            let deposited =
+                sequencer::bridge::deposit(&l1, rollup, &l1_key, &to, token, amount, mint)
+                    .await
+                    .context("depositing on L1")?;
+            println!("{}", serde_json::to_string(&deposited)?);
+        }
+        Command::Withdraw {
+            key,
+            recipient,
+            amount,
+            fee,
+            token,
+            sequencer,
+        } => {
+            let key = wallet::read_key_file(&key)?;
+            let token = Token::try_from(token)?;
+            let api = SequencerClient::new(&sequencer);
+            let chain_id = api.chain_id().await?;
+            let account = api
+                .account(&key.public_key())
+                .await
+                .context("fetching the sender's nonce")?;
+            let nonce = account["pending_nonce"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .context("the sequencer's account answer has no pending_nonce")?;
+            let signed =
+                wallet::sign_withdrawal(&key, chain_id, recipient, token, amount, fee, nonce)
+                    .context("refusing to sign the withdrawal")?;
+            let acknowledged = api.submit_withdrawal(&signed).await?;
+            println!(
+                "{}",
+                acknowledged["hash"]
+                    .as_str()
+                    .context("the sequencer's acknowledgement has no hash")?
+            );
+        }
+        Command::Claim {
+            l1,
+            rollup,
+            l1_key,
+            token,
+        } => {
+            let token = Token::try_from(token)?;
+            let claimed = sequencer::bridge::claim(&l1, rollup, &l1_key, token)
+                .await
+                .context("claiming on L1")?;
+            println!("{}", serde_json::to_string(&claimed)?);
         }
         Command::Account { address, sequencer } => {
             println!(

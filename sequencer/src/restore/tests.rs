@@ -5,9 +5,13 @@
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use rollup_core::{
     batch_data::{ChunkData, NewAccountRecord, TransferRecord},
+    deposit::Deposit,
     genesis::DEFAULT_CHAIN_ID,
     schnorr::SecretKey,
+    token::Token,
+    transaction::Transaction,
     transfer::Transfer,
+    withdrawal::{L1Address, Withdrawal},
 };
 
 use super::*;
@@ -16,10 +20,14 @@ fn keys(n: usize) -> Vec<PublicKey> {
     (0..n).map(|_| SecretKey::random().public_key()).collect()
 }
 
-/// The calldata of `transfers` executed on `state` as one batch, exactly as the batcher
-/// encodes it (`batcher::seal`).
-fn execute(state: &mut State, transfers: &[Transfer]) -> (Vec<u8>, Digest, u64) {
-    let outcome = state.execute_batch(transfers).unwrap();
+/// The calldata of a batch executed on `state`, exactly as the batcher encodes it
+/// (`batcher::seal`).
+fn execute(
+    state: &mut State,
+    deposits: &[Deposit],
+    transactions: &[Transaction],
+) -> (Vec<u8>, Digest, [u64; TOKENS]) {
+    let outcome = state.execute(deposits, transactions).unwrap();
     let data = BatchData {
         chunks: outcome
             .chunks()
@@ -57,9 +65,10 @@ fn genesis_blob_round_trips_and_partial_records_are_refused() {
     assert!(parse_genesis_accounts(&bad_key).is_err());
 }
 
-/// The differential test: random batches (new accounts, transfers within and across
-/// partitions, accounts that receive then send in one batch) executed by the partitioned
-/// executor, replayed from their calldata alone.
+/// The differential test: random batches (deposits of both tokens, new accounts, transfers
+/// of both tokens within and across partitions, withdrawals, accounts that receive then
+/// send in one batch) executed by the partitioned executor, replayed from their calldata
+/// alone.
 #[test]
 fn replaying_calldata_gives_the_executed_roots() {
     for partition_bits in [0, 2] {
@@ -80,8 +89,26 @@ fn replaying_calldata_gives_the_executed_roots() {
         let mut rng = StdRng::seed_from_u64(u64::from(partition_bits) + 7);
         let mut known = funded.clone();
         let mut nonces: HashMap<PublicKey, u32> = HashMap::new();
+        let mut queued = 0;
         for _ in 0..4 {
-            let mut transfers = Vec::new();
+            // Test tokens enter through deposits only: every funded account gets some, and
+            // a new key gets ETH (its deposit creates its account).
+            let deposits: Vec<Deposit> = funded
+                .iter()
+                .map(|&to| (to, Token::TestToken, 5_000))
+                .chain([(SecretKey::random().public_key(), Token::Eth, 77)])
+                .map(|(to, token, amount)| {
+                    queued += 1;
+                    Deposit {
+                        index: queued - 1,
+                        token,
+                        to,
+                        amount,
+                    }
+                })
+                .collect();
+            known.push(deposits.iter().find(|d| d.token == Token::Eth).unwrap().to);
+            let mut transactions: Vec<Transaction> = Vec::new();
             for _ in 0..40 {
                 // Senders are funded accounts (always solvent); recipients are anyone known
                 // or a new key, which creates an account.
@@ -94,18 +121,41 @@ fn replaying_calldata_gives_the_executed_roots() {
                     known[rng.gen_range(0..known.len())]
                 };
                 let nonce = nonces.entry(from).or_default();
-                transfers.push(Transfer {
-                    chain_id: DEFAULT_CHAIN_ID,
-                    from,
-                    to,
-                    amount: rng.gen_range(1..1000),
-                    fee: rng.gen_range(0..20),
-                    nonce: *nonce,
+                let token = if rng.gen_bool(0.3) {
+                    Token::TestToken
+                } else {
+                    Token::Eth
+                };
+                let (amount, fee) = (rng.gen_range(1..1000), rng.gen_range(0..20));
+                transactions.push(if rng.gen_bool(0.1) {
+                    Withdrawal {
+                        chain_id: DEFAULT_CHAIN_ID,
+                        from,
+                        recipient: L1Address(rng.gen()),
+                        token,
+                        amount,
+                        fee,
+                        nonce: *nonce,
+                    }
+                    .into()
+                } else {
+                    Transfer {
+                        chain_id: DEFAULT_CHAIN_ID,
+                        from,
+                        to,
+                        amount,
+                        fee,
+                        nonce: *nonce,
+                        token,
+                    }
+                    .into()
                 });
                 *nonce += 1;
             }
-            let (data, new_root, fees) = execute(&mut state, &transfers);
-            assert_eq!(replayer.apply(&data).unwrap(), fees);
+            let (data, new_root, fees) = execute(&mut state, &deposits, &transactions);
+            let applied = replayer.apply(&data).unwrap();
+            assert_eq!(applied.fees, fees);
+            assert_eq!(applied.deposits, deposits.len() as u64);
             assert_eq!(replayer.state().unwrap().root(), new_root);
         }
         let rebuilt = replayer.state().unwrap();
@@ -137,29 +187,33 @@ fn record_order_does_not_matter() {
         transfers: vec![
             // b spends 50 it only receives in the next record.
             TransferRecord {
+                token: Token::Eth,
+                withdrawal: false,
                 from: 1,
                 to: 0,
                 amount: 40,
                 fee: 10,
             },
             TransferRecord {
+                token: Token::Eth,
+                withdrawal: false,
                 from: 0,
                 to: 1,
                 amount: 50,
                 fee: 0,
             },
         ],
-        new_accounts: vec![],
+        ..ChunkData::default()
     };
     let data = BatchData {
         chunks: vec![chunk],
     }
     .encode()
     .unwrap();
-    assert_eq!(replayer.apply(&data).unwrap(), 10);
+    assert_eq!(replayer.apply(&data).unwrap().fees, [10, 0]);
     let state = replayer.state().unwrap();
-    assert_eq!(state.account(&a).unwrap().1.balance, 90);
-    assert_eq!(state.account(&b).unwrap().1.balance, 0);
+    assert_eq!(state.account(&a).unwrap().1.balances, [90, 0]);
+    assert_eq!(state.account(&b).unwrap().1.balances, [0, 0]);
     assert_eq!(state.account(&b).unwrap().1.nonce, 1);
 }
 
@@ -176,12 +230,15 @@ fn data_that_could_not_be_proven_is_refused() {
             chunks: vec![ChunkData {
                 transfers,
                 new_accounts,
+                ..ChunkData::default()
             }],
         }
         .encode()
         .unwrap()
     };
     let transfer = |from, to, amount| TransferRecord {
+        token: Token::Eth,
+        withdrawal: false,
         from,
         to,
         amount,
@@ -197,6 +254,8 @@ fn data_that_could_not_be_proven_is_refused() {
     // A self-transfer only pays its fee, here more than the balance.
     let overdraft = batch(
         vec![TransferRecord {
+            token: Token::Eth,
+            withdrawal: false,
             from: 0,
             to: 0,
             amount: 1,
@@ -220,6 +279,25 @@ fn data_that_could_not_be_proven_is_refused() {
         Err(Error::Restore(_))
     ));
     assert!(matches!(fresh.clone().apply(&[2]), Err(Error::Core(_))));
+    // A deposit credited to an account of another key than the one queued on L1.
+    let misdirected = BatchData {
+        chunks: vec![ChunkData {
+            deposits: vec![rollup_core::batch_data::DepositRecord {
+                token: Token::TestToken,
+                offset: 0,
+                index: 0,
+                amount: 5,
+                public_key: SecretKey::random().public_key(),
+            }],
+            ..ChunkData::default()
+        }],
+    }
+    .encode()
+    .unwrap();
+    assert!(matches!(
+        fresh.clone().apply(&misdirected),
+        Err(Error::Restore(_))
+    ));
 
     // A new account at an index its key's partition does not own is caught when the
     // state is rebuilt.

@@ -5,6 +5,9 @@
 //! crate builds without the contracts; `rollup_core`'s statement and the forge tests pin
 //! the same bytes on both sides.
 
+// The generated event structs take one constructor argument per field (BatchVerified: 8).
+#![allow(clippy::too_many_arguments)]
+
 use alloy::primitives::B256;
 use rollup_core::{hash::Digest, statement::digest_to_be_bytes};
 
@@ -22,7 +25,19 @@ alloy::sol! {
             bytes32 oldRoot,
             bytes32 newRoot,
             bytes32 dataCommitment,
-            uint64 fees
+            uint64 ethFees,
+            uint64 tokenFees,
+            uint64 depositsConsumed
+        );
+        event WithdrawalCredited(uint64 indexed batch, uint8 token, address indexed recipient, uint64 amount);
+        event Claimed(address indexed recipient, uint8 token, uint256 amount);
+        event Deposit(
+            uint64 indexed index,
+            address indexed sender,
+            uint8 token,
+            bytes key,
+            uint64 amount,
+            bytes32 queueHead
         );
 
         error Unauthorized(address caller);
@@ -31,14 +46,28 @@ alloy::sol! {
         error BadDataLength(uint256 length);
         error InvalidProof(bytes32 statement);
 
-        function commitBatch(uint64 number, bytes calldata data, bytes32 newRoot, uint64 fees, bytes calldata proof) external;
+        function commitBatch(
+            uint64 number,
+            bytes calldata data,
+            bytes32 newRoot,
+            uint64 ethFees,
+            uint64 tokenFees,
+            bytes calldata proof
+        ) external;
+        function deposit(bytes calldata key) external payable;
+        function depositToken(bytes calldata key, uint64 amount) external;
+        function claim(uint8 token) external;
+        function depositCount() external view returns (uint64);
+        function consumedDeposits() external view returns (uint64);
+        function queueHead(uint256 index) external view returns (bytes32);
+        function testToken() external view returns (address);
         function stateRoot() external view returns (bytes32);
         function lastVerifiedBatch() external view returns (uint64);
         function genesisBlock() external view returns (uint256);
         function genesisAccountsHash() external view returns (bytes32);
         function l2ChainId() external view returns (uint64);
         function isOperator(address operator) external view returns (bool);
-        function pendingBalance(address account) external view returns (uint256);
+        function pendingBalance(uint8 token, address account) external view returns (uint256);
         function dataCommitment(bytes calldata data) external pure returns (bytes32);
     }
 }

@@ -1,19 +1,20 @@
 //! Deploys the L1 contracts of a rollup: the generated `WrapperGateEvaluator`, the
-//! `Plonky2Verifier` that calls it, and `Rollup` with a genesis's root and accounts, from
-//! forge's build output (`contracts/out`). Used by `rollup deploy` (the devnet) and the
-//! settlement tests.
+//! `Plonky2Verifier` that calls it, the ERC-20 `TestToken` (L2 token 1) and `Rollup` with
+//! a genesis's root and accounts, from forge's build output (`contracts/out`). The Rollup's
+//! deployment sends the genesis balances' ETH, its escrow of every genesis account. Used by
+//! `rollup deploy` (the devnet) and the settlement tests.
 
 use std::path::Path;
 
 use alloy::{
     network::{EthereumWallet, TransactionBuilder},
-    primitives::{Address, Bytes},
+    primitives::{Address, Bytes, U256},
     providers::{Provider, ProviderBuilder},
     rpc::types::TransactionRequest,
     signers::local::PrivateKeySigner,
     sol_types::{SolCall, SolValue},
 };
-use rollup_core::genesis::Genesis;
+use rollup_core::{genesis::Genesis, token::L1_UNITS_PER_L2_UNIT};
 use serde::Serialize;
 
 use super::contract::root_to_l1;
@@ -29,7 +30,8 @@ alloy::sol! {
         uint64 chainId,
         uint8 treeDepth,
         uint8 partitionBits,
-        bytes accounts
+        bytes accounts,
+        address testToken
     );
 }
 
@@ -40,9 +42,11 @@ pub struct DeploymentGas {
     pub gates: u64,
     /// The verifier's.
     pub verifier: u64,
+    /// The test token's.
+    pub token: u64,
     /// The Rollup's (its genesis accounts included).
     pub rollup: u64,
-    /// All three.
+    /// All four.
     pub total: u64,
 }
 
@@ -55,9 +59,11 @@ pub struct Deployed {
     pub verifier: Address,
     /// The WrapperGateEvaluator the verifier calls.
     pub gates: Address,
+    /// The ERC-20 test token (L2 token 1) the Rollup escrows.
+    pub token: Address,
     /// The owner and operator (the deploying key's address).
     pub operator: Address,
-    /// Gas used by the three deployments.
+    /// Gas used by the deployments.
     pub gas: DeploymentGas,
 }
 
@@ -86,11 +92,16 @@ async fn create<P: Provider>(
     name: &str,
     mut code: Vec<u8>,
     args: &[u8],
+    value: U256,
 ) -> Result<(Address, u64)> {
     code.extend_from_slice(args);
     let fail = |e: String| Error::Settlement(format!("deploying {name}: {e}"));
     let receipt = provider
-        .send_transaction(TransactionRequest::default().with_deploy_code(code))
+        .send_transaction(
+            TransactionRequest::default()
+                .with_deploy_code(code)
+                .with_value(value),
+        )
         .await
         .map_err(|e| fail(e.to_string()))?
         .get_receipt()
@@ -108,8 +119,9 @@ async fn create<P: Provider>(
     Ok((address, receipt.gas_used))
 }
 
-/// Deploys the gate evaluator, the verifier and the Rollup (genesis root and accounts
-/// from `genesis`, owner and operator the signer's address) on the L1 node at `l1_url`.
+/// Deploys the gate evaluator, the verifier, the test token and the Rollup (genesis root
+/// and accounts from `genesis`, owner and operator the signer's address, the genesis ETH
+/// sent along) on the L1 node at `l1_url`.
 pub async fn deploy_contracts(
     l1_url: &str,
     signer: &PrivateKeySigner,
@@ -123,6 +135,7 @@ pub async fn deploy_contracts(
     )?;
     let verifier_code = artifact_bytecode(artifacts, "Plonky2Verifier.sol", "Plonky2Verifier")?;
     let rollup_code = artifact_bytecode(artifacts, "Rollup.sol", "Rollup")?;
+    let token_code = artifact_bytecode(artifacts, "TestToken.sol", "TestToken")?;
     let url = l1_url
         .parse()
         .map_err(|e| Error::Config(format!("L1 URL {l1_url}: {e}")))?;
@@ -130,14 +143,18 @@ pub async fn deploy_contracts(
         .wallet(EthereumWallet::from(signer.clone()))
         .connect_http(url);
 
-    let (gates, gates_gas) = create(&provider, "WrapperGateEvaluator", gates_code, &[]).await?;
+    let none = U256::ZERO;
+    let (gates, gates_gas) =
+        create(&provider, "WrapperGateEvaluator", gates_code, &[], none).await?;
     let (verifier, verifier_gas) = create(
         &provider,
         "Plonky2Verifier",
         verifier_code,
         &gates.abi_encode(),
+        none,
     )
     .await?;
+    let (token, token_gas) = create(&provider, "TestToken", token_code, &[], none).await?;
     let narrow = |what: &str, value: u32| {
         u8::try_from(value).map_err(|_| Error::Config(format!("genesis {what} {value} exceeds u8")))
     };
@@ -152,19 +169,24 @@ pub async fn deploy_contracts(
         treeDepth: narrow("tree depth", genesis.tree.depth())?,
         partitionBits: narrow("partition bits", genesis.tree.partition_bits())?,
         accounts: Bytes::from(genesis_accounts_blob(&genesis.accounts)),
+        testToken: token,
     }
     .abi_encode();
-    let (rollup, rollup_gas) = create(&provider, "Rollup", rollup_code, &args[4..]).await?;
+    let supply: u128 = genesis.accounts.iter().map(|a| u128::from(a.balance)).sum();
+    let escrow = U256::from(supply) * U256::from(L1_UNITS_PER_L2_UNIT);
+    let (rollup, rollup_gas) = create(&provider, "Rollup", rollup_code, &args[4..], escrow).await?;
     Ok(Deployed {
         rollup,
         verifier,
         gates,
+        token,
         operator,
         gas: DeploymentGas {
             gates: gates_gas,
             verifier: verifier_gas,
+            token: token_gas,
             rollup: rollup_gas,
-            total: gates_gas + verifier_gas + rollup_gas,
+            total: gates_gas + verifier_gas + token_gas + rollup_gas,
         },
     })
 }

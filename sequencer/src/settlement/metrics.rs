@@ -25,6 +25,10 @@ pub struct SettlementMetrics {
     pub transactions_dropped: IntCounter,
     /// Seconds from first broadcast to confirmation.
     pub confirmation_seconds: Histogram,
+    /// L1 deposits stored by the watcher.
+    pub deposits_seen: IntCounter,
+    /// The newest L1 block the deposit watcher has read.
+    pub deposit_scan_block: IntGauge,
 }
 
 impl SettlementMetrics {
@@ -74,9 +78,18 @@ impl SettlementMetrics {
                 .buckets(prometheus::exponential_buckets(0.25, 2.0, 14).expect("buckets")),
             )
             .expect("valid histogram"),
+            deposits_seen: IntCounter::new(
+                "deposits_seen_total",
+                "L1 deposits confirmed and handed to the sequencer",
+            )
+            .expect("valid counter"),
+            deposit_scan_block: gauge(
+                "deposit_scan_block",
+                "Newest L1 block the deposit watcher has read",
+            ),
             registry,
         };
-        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
             Box::new(metrics.last_confirmed_batch.clone()),
             Box::new(metrics.last_posted_batch.clone()),
             Box::new(metrics.l1_last_verified_batch.clone()),
@@ -86,6 +99,8 @@ impl SettlementMetrics {
             Box::new(metrics.transactions_reverted.clone()),
             Box::new(metrics.transactions_dropped.clone()),
             Box::new(metrics.confirmation_seconds.clone()),
+            Box::new(metrics.deposits_seen.clone()),
+            Box::new(metrics.deposit_scan_block.clone()),
         ];
         crate::metrics::register_all(&metrics.registry, collectors);
         metrics

@@ -1,5 +1,6 @@
 //! Settlement: posts every proven batch to the Rollup contract on L1, in order, and
-//! follows it until it is confirmed.
+//! follows it until it is confirmed; and hands the contract's deposits, once confirmed, to
+//! the sequencer.
 //!
 //! ## Architecture
 //!
@@ -15,6 +16,8 @@
 //!   batch rows and final proofs.
 //! - [`proofs`]: the seam between the stored final proof and the verifier's layout.
 //! - [`poster`]: the loop. [`metrics`]: Prometheus.
+//! - [`deposits`]: the deposit watcher (L1 `Deposit` events, `confirmations` deep, into
+//!   the `deposits` table the batcher consumes).
 //! - [`deploy`]: deploys the contracts from forge's build output (`rollup deploy`).
 //!
 //! ## Why it neither loses nor double-posts a batch
@@ -43,6 +46,7 @@
 
 pub mod contract;
 pub mod deploy;
+pub mod deposits;
 pub mod metrics;
 pub mod poster;
 pub mod proofs;
@@ -110,6 +114,20 @@ pub async fn launch(
         .await?;
     rollup_core::schema::migrate(&db).await?;
     let metrics = SettlementMetrics::new();
+    let provider = alloy::providers::RootProvider::new_http(
+        config
+            .l1_url
+            .parse()
+            .map_err(|e| crate::Error::Config(format!("L1 URL {}: {e}", config.l1_url)))?,
+    );
+    let watcher = deposits::DepositWatcher::new(
+        provider,
+        config.rollup,
+        config.confirmations,
+        db.clone(),
+        metrics.clone(),
+    );
+    let poll_interval = config.poll_interval;
     let settler = Settler::connect(
         config,
         SettlementStore::new(db.clone()),
@@ -135,8 +153,16 @@ pub async fn launch(
         shutdown_signal().await;
         signal_cancel.cancel();
     });
-    let outcome = settler.run(cancel.clone()).await;
+    let watch_cancel = cancel.clone();
+    let watching = async move {
+        let outcome = watcher.run(poll_interval, watch_cancel.clone()).await;
+        // A broken queue chain stops everything: posting on would not help.
+        watch_cancel.cancel();
+        outcome
+    };
+    let (outcome, watched) = tokio::join!(settler.run(cancel.clone()), watching);
     cancel.cancel();
+    let outcome = outcome.and(watched);
     let _ = server.await;
     outcome
 }

@@ -12,7 +12,10 @@ use alloy::{
     sol_types::SolCall,
     transports::TransportError,
 };
-use rollup_core::batch_data::{compact::compact, DataCommitment};
+use rollup_core::{
+    batch_data::{compact::compact, DataCommitment},
+    token::Token,
+};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -325,7 +328,8 @@ impl Settler {
             number,
             data: compact(&batch.data)?.into(),
             newRoot: root_to_l1(&batch.new_root),
-            fees: batch.fees,
+            ethFees: batch.fees[Token::Eth.index()],
+            tokenFees: batch.fees[Token::TestToken.index()],
             proof: proof.into(),
         };
         let request = TransactionRequest::default()

@@ -2,7 +2,7 @@
 //! and the read side of what the sequencer and the prover stored (a batch's row, its final
 //! proof).
 
-use rollup_core::{batch_data::DataCommitment, hash::Digest};
+use rollup_core::{batch_data::DataCommitment, hash::Digest, token::TOKENS};
 use sqlx::{PgConnection, PgPool, Row};
 
 use crate::{Error, Result};
@@ -24,8 +24,8 @@ pub struct BatchToPost {
     pub data: Vec<u8>,
     /// Its commitment, as sealed (checked against the calldata before posting).
     pub data_commitment: DataCommitment,
-    /// Total fees.
-    pub fees: u64,
+    /// Total fees, per token.
+    pub fees: [u64; TOKENS],
 }
 
 /// Where an L1 transaction is.
@@ -193,7 +193,7 @@ impl SettlementStore {
     /// Batch `number` as sealed, `None` if it is not (yet).
     pub async fn batch(&self, number: u64) -> Result<Option<BatchToPost>> {
         let row = sqlx::query(
-            "SELECT old_root, new_root, data, data_commitment, fees FROM batches WHERE number = $1",
+            "SELECT old_root, new_root, data, data_commitment, fees, token_fees FROM batches WHERE number = $1",
         )
         .bind(to_db(number))
         .fetch_optional(&self.db)
@@ -212,7 +212,7 @@ impl SettlementStore {
                     row.get("data_commitment"),
                     "data commitment",
                 )?),
-                fees: from_db(row.get("fees")),
+                fees: [from_db(row.get("fees")), from_db(row.get("token_fees"))],
             })
         })
         .transpose()

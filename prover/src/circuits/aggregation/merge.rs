@@ -100,7 +100,6 @@ fn merge_statements(
     conditional_assert_eq_hash(builder, b, left.new_root, right.old_root);
     conditional_assert_eq_hash(builder, b, left.chains_after, right.chains_before);
     conditional_assert_eq_words(builder, b, &left.data_after, &right.data_before);
-    let right_fees = mask_u64(builder, has_right, right.fees);
     StatementTarget {
         partition: left.partition,
         old_root: left.old_root,
@@ -114,6 +113,9 @@ fn merge_statements(
         ),
         data_before: left.data_before,
         data_after: select_words(builder, has_right, &right.data_after, &left.data_after),
-        fees: add_u64_circuit(builder, left.fees, right_fees),
+        fees: std::array::from_fn(|token| {
+            let right_fee = mask_u64(builder, has_right, right.fees[token]);
+            add_u64_circuit(builder, left.fees[token], right_fee)
+        }),
     }
 }

@@ -269,8 +269,6 @@ fn combine(
     let data_before = select_words(builder, lt, &left.data_before, &right.data_before);
     let data_after = select_words(builder, rt, &right.data_after, &left.data_after);
 
-    let left_fees = mask_u64(builder, lt, left.fees);
-    let right_fees = mask_u64(builder, rt, right.fees);
     StatementTarget {
         partition: first,
         old_root,
@@ -279,6 +277,10 @@ fn combine(
         chains_after,
         data_before,
         data_after,
-        fees: add_u64_circuit(builder, left_fees, right_fees),
+        fees: std::array::from_fn(|token| {
+            let left_fee = mask_u64(builder, lt, left.fees[token]);
+            let right_fee = mask_u64(builder, rt, right.fees[token]);
+            add_u64_circuit(builder, left_fee, right_fee)
+        }),
     }
 }

@@ -4,11 +4,11 @@
 
 use std::sync::OnceLock;
 
-use rollup_core::{schnorr::SecretKey, state::State, transfer::Transfer};
+use rollup_core::{schnorr::SecretKey, state::State, token::Token, transfer::Transfer};
 
 use super::tree::{batch_statement, CircuitSet, ProofPlan};
 use crate::circuits::chunk::{
-    tests::{keys_by_partition, sample_batch, test_params, CHAIN_ID},
+    tests::{keys_by_partition, sample_batch_witness, test_params, CHAIN_ID},
     BatchWitness,
 };
 
@@ -19,8 +19,7 @@ fn circuits() -> &'static CircuitSet {
 
 #[test]
 fn a_batch_over_four_partitions_proves_to_its_statement_and_the_wrapper_verifies() {
-    let (state, transfers) = sample_batch();
-    let witness = BatchWitness::generate(&test_params(), &state, &transfers).unwrap();
+    let witness = sample_batch_witness(&test_params());
     let set = circuits();
     let proof = set.prove_batch(&witness).unwrap();
     set.top.data.verify(proof.top.clone()).unwrap();
@@ -65,9 +64,10 @@ fn the_plan_merges_every_partition_and_skips_untouched_ranges() {
         amount: 10,
         fee: 1,
         nonce: 0,
+        token: Token::Eth,
     }
     .sign(&keys[1][0]);
-    let witness = BatchWitness::generate(&test_params(), &state, &[transfer]).unwrap();
+    let witness = BatchWitness::generate(&test_params(), &state, &[], &[transfer.into()]).unwrap();
     let plan = ProofPlan::new(&witness, 2, 2).unwrap();
     let kinds: Vec<&str> = plan.nodes.iter().map(|n| n.kind()).collect();
     // One chunk, lifted once; partitions 0-1 form one range node (0 untouched), 2-3 are
@@ -95,9 +95,10 @@ fn partitions_that_disagree_on_a_message_are_refused_at_the_top() {
             amount,
             fee: 0,
             nonce: 0,
+            token: Token::Eth,
         }
         .sign(sender);
-        BatchWitness::generate(&test_params(), &state, &[transfer]).unwrap()
+        BatchWitness::generate(&test_params(), &state, &[], &[transfer.into()]).unwrap()
     };
     let (sent, received) = (batch(1_000), batch(1_001));
     let mut mixed = sent.clone();

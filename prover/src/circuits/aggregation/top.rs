@@ -101,7 +101,7 @@ impl TopCircuit {
             }
         }
 
-        // keccak(old root || new root || data commitment || fees).
+        // keccak(old root || new root || data commitment || ETH fees || token fees).
         let mut preimage: Vec<ByteTarget> = Vec::new();
         for root in [statement.old_root, statement.new_root] {
             for element in root.elements {
@@ -110,7 +110,9 @@ impl TopCircuit {
         }
         let mut bits: Vec<BoolTarget> = preimage.iter().flatten().copied().collect();
         bits.extend(builder.u32_words_to_bits(&statement.data_after));
-        bits.extend(builder.u32_words_to_bits(&[statement.fees.hi, statement.fees.lo]));
+        for fee in statement.fees {
+            bits.extend(builder.u32_words_to_bits(&[fee.hi, fee.lo]));
+        }
         let hash = builder.keccak256(&bits);
         let words = builder.bits_to_u32_words(&hash);
         builder.register_public_inputs(&words);

@@ -14,7 +14,8 @@ use plonky2::{
     },
 };
 use rollup_core::{
-    batch_data::{AMOUNT_FORMAT, FEE_FORMAT},
+    batch_data::{AMOUNT_FORMAT, CHUNK_DEPOSITS, CHUNK_WITHDRAWALS, FEE_FORMAT},
+    token::TOKENS,
     tree::TreeConfig,
 };
 
@@ -35,10 +36,11 @@ use crate::{
             SignatureTarget,
         },
         state::{leaf_circuit, merkle_root_circuit, partition_of_key_circuit},
-        transfer::{chain_step_circuit, transfer_message_circuit},
+        transfer::{chain_step_circuit, message_circuit},
         uint::{
             add_u64_circuit, add_virtual_u64_target, conditional_assert_eq,
-            conditional_assert_eq_u64, mask_u64, set_u64_target, sub_u64_circuit, U64Target,
+            conditional_assert_eq_u64, mask_u64, select_u64, set_u64_target, sub_u64_circuit,
+            U64Target,
         },
         C, D, F,
     },
@@ -71,11 +73,15 @@ impl ChunkParams {
     }
 }
 
-/// A signature unit: one debiting transfer, its signature and its calldata record.
+/// A signature unit: one debiting transfer or withdrawal, its signature and its calldata
+/// record.
 #[derive(Clone, Debug)]
 pub(crate) struct UnitTarget {
     pub active: BoolTarget,
+    pub withdrawal: BoolTarget,
+    pub token: BoolTarget,
     pub from: Gfp5Target,
+    /// The recipient's key, or a withdrawal's L1 address as 5 u32 words.
     pub to: Gfp5Target,
     pub amount: U64Target,
     pub fee: U64Target,
@@ -95,6 +101,26 @@ pub(crate) struct NewAccountTarget {
     pub key: Gfp5Target,
 }
 
+/// A deposit record: a credit from the L1 queue.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DepositTarget {
+    pub active: BoolTarget,
+    pub token: BoolTarget,
+    pub offset: Target,
+    pub index: Target,
+    pub amount: U64Target,
+    pub key: Gfp5Target,
+}
+
+/// A withdrawal record: what L1 pays, and to whom.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WithdrawalTarget {
+    pub active: BoolTarget,
+    pub token: BoolTarget,
+    pub amount: U64Target,
+    pub recipient: [Target; 5],
+}
+
 /// One leaf update.
 #[derive(Clone, Debug)]
 pub(crate) struct SlotTarget {
@@ -102,12 +128,15 @@ pub(crate) struct SlotTarget {
     pub credit: BoolTarget,
     pub internal: BoolTarget,
     pub created: BoolTarget,
+    pub deposit: BoolTarget,
+    pub token: BoolTarget,
     pub unit: Target,
     pub new_account: Target,
+    pub deposit_record: Target,
     pub counterpart: Target,
     pub local_index: Target,
     pub key: Gfp5Target,
-    pub balance: U64Target,
+    pub balances: [U64Target; TOKENS],
     pub nonce: Target,
     pub amount: U64Target,
     pub siblings: Vec<HashOutTarget>,
@@ -119,6 +148,8 @@ pub(crate) struct ChunkTargets {
     pub statement: StatementTarget,
     pub units: Vec<UnitTarget>,
     pub new_accounts: Vec<NewAccountTarget>,
+    pub deposits: Vec<DepositTarget>,
+    pub withdrawals: Vec<WithdrawalTarget>,
     pub slots: Vec<SlotTarget>,
     pub chains_before: Vec<HashOutTarget>,
 }
@@ -146,9 +177,11 @@ struct UnitFields {
     nonce: Target,
     from_index: Target,
     to_index: Target,
+    token: Target,
+    withdrawal: Target,
 }
 
-const UNIT_FIELDS: usize = 17;
+const UNIT_FIELDS: usize = 19;
 
 fn unit_fields(unit: &UnitTarget, total: U64Target) -> [Target; UNIT_FIELDS] {
     let mut out = [unit.nonce; UNIT_FIELDS];
@@ -159,6 +192,8 @@ fn unit_fields(unit: &UnitTarget, total: U64Target) -> [Target; UNIT_FIELDS] {
     out[14] = unit.nonce;
     out[15] = unit.from_index;
     out[16] = unit.to_index;
+    out[17] = unit.token.target;
+    out[18] = unit.withdrawal.target;
     out
 }
 
@@ -177,7 +212,65 @@ fn read_unit(fields: [Target; UNIT_FIELDS]) -> UnitFields {
         nonce: fields[14],
         from_index: fields[15],
         to_index: fields[16],
+        token: fields[17],
+        withdrawal: fields[18],
     }
+}
+
+/// Reads `columns[*][index]`: one record of a list whose fields are the columns.
+fn fetch(
+    builder: &mut CircuitBuilder<F, D>,
+    index: Target,
+    columns: &[Vec<Target>],
+) -> Vec<Target> {
+    columns
+        .iter()
+        .map(|column| builder.random_access(index, column.clone()))
+        .collect()
+}
+
+/// Constrains a list's records to be used first: `active[i]` implies `active[i - 1]`.
+/// Returns how many are used.
+fn used_first(builder: &mut CircuitBuilder<F, D>, active: &[BoolTarget]) -> Target {
+    let mut previous = builder._true();
+    let mut count = builder.zero();
+    for &flag in active {
+        let inside = builder.and(flag, previous);
+        builder.connect(inside.target, flag.target);
+        previous = flag;
+        count = builder.add(count, flag.target);
+    }
+    count
+}
+
+/// The 8 big-endian bytes of a u64, zero unless `active`.
+fn masked_u64_bytes(
+    builder: &mut CircuitBuilder<F, D>,
+    active: BoolTarget,
+    value: U64Target,
+) -> Vec<ByteTarget> {
+    let mut bytes = masked_u32_bytes(builder, active, value.hi);
+    bytes.extend(masked_u32_bytes(builder, active, value.lo));
+    bytes
+}
+
+/// A key's 40 bytes (little-endian 8-byte words, as `PublicKey::to_bytes`), zero unless
+/// `active`.
+fn masked_key_bytes(
+    builder: &mut CircuitBuilder<F, D>,
+    active: BoolTarget,
+    key: Gfp5Target,
+) -> Vec<ByteTarget> {
+    let mut bytes = Vec::with_capacity(40);
+    for element in key.0 {
+        let bits = canonical_bits_64(builder, element);
+        let bits = masked_bits(builder, active, &bits);
+        bytes.extend(
+            bits.chunks(8)
+                .map(|byte| -> ByteTarget { byte.try_into().unwrap() }),
+        );
+    }
+    bytes
 }
 
 /// `value`'s low 32 bits as 4 big-endian bytes, each zero unless `active`.
@@ -199,12 +292,23 @@ fn masked_bits(
     bits.iter().map(|&b| builder.and(b, active)).collect()
 }
 
-/// A byte whose only possibly set bit is bit 0 (a record tag).
-fn tag_byte(builder: &mut CircuitBuilder<F, D>, active: BoolTarget) -> ByteTarget {
+/// A record's tag byte: bit 0 `active`, then the given flags (each already zero unless
+/// `active`), the other bits zero.
+fn tag_byte(
+    builder: &mut CircuitBuilder<F, D>,
+    active: BoolTarget,
+    flags: &[BoolTarget],
+) -> ByteTarget {
     let zero = builder._false();
     let mut byte = [zero; 8];
     byte[0] = active;
+    byte[1..=flags.len()].copy_from_slice(flags);
     byte
+}
+
+/// A zero byte.
+fn zero_byte(builder: &mut CircuitBuilder<F, D>) -> ByteTarget {
+    [builder._false(); 8]
 }
 
 impl ChunkCircuit {
@@ -242,33 +346,63 @@ impl ChunkCircuit {
             set_digest_target(pw, *target, *value)?;
         }
         for (target, unit) in t.units.iter().zip(&witness.units) {
+            let payment = unit.signed.transaction().payment();
             pw.set_bool_target(target.active, unit.active)?;
-            let transfer = &unit.signed.transfer;
-            set_gfp5_target(pw, target.from, &transfer.from.encoding())?;
-            set_gfp5_target(pw, target.to, &transfer.to.encoding())?;
-            set_u64_target(pw, target.amount, transfer.amount)?;
-            set_u64_target(pw, target.fee, transfer.fee)?;
-            pw.set_target(target.nonce, F::from_canonical_u32(transfer.nonce))?;
+            pw.set_bool_target(target.withdrawal, unit.is_withdrawal())?;
+            pw.set_bool_target(target.token, payment.token.is_test_token())?;
+            set_gfp5_target(
+                pw,
+                target.from,
+                &unit.signed.transaction().from().encoding(),
+            )?;
+            for (element, value) in target.to.0.iter().zip(unit.destination()) {
+                pw.set_target(*element, value)?;
+            }
+            set_u64_target(pw, target.amount, payment.amount)?;
+            set_u64_target(pw, target.fee, payment.fee)?;
+            pw.set_target(target.nonce, F::from_canonical_u32(payment.nonce))?;
             pw.set_target(target.from_index, F::from_canonical_u64(unit.from_index))?;
             pw.set_target(target.to_index, F::from_canonical_u64(unit.to_index))?;
-            set_signature_target(pw, &target.signature, &unit.signed.signature)?;
-            set_packed_float_target(pw, &target.amount_word, AMOUNT_FORMAT, transfer.amount)?;
-            set_packed_float_target(pw, &target.fee_word, FEE_FORMAT, transfer.fee)?;
+            set_signature_target(pw, &target.signature, unit.signed.signature())?;
+            set_packed_float_target(pw, &target.amount_word, AMOUNT_FORMAT, payment.amount)?;
+            set_packed_float_target(pw, &target.fee_word, FEE_FORMAT, payment.fee)?;
         }
         for (target, record) in t.new_accounts.iter().zip(&witness.new_accounts) {
             pw.set_bool_target(target.active, record.active)?;
             pw.set_target(target.index, F::from_canonical_u64(record.index))?;
             set_gfp5_target(pw, target.key, &record.key)?;
         }
+        for (target, record) in t.deposits.iter().zip(&witness.deposits) {
+            pw.set_bool_target(target.active, record.active)?;
+            pw.set_bool_target(target.token, record.token.is_test_token())?;
+            pw.set_target(target.offset, F::from_canonical_u16(record.offset))?;
+            pw.set_target(target.index, F::from_canonical_u64(record.index))?;
+            set_u64_target(pw, target.amount, record.amount)?;
+            set_gfp5_target(pw, target.key, &record.key)?;
+        }
+        for (target, record) in t.withdrawals.iter().zip(&witness.withdrawals) {
+            pw.set_bool_target(target.active, record.active)?;
+            pw.set_bool_target(target.token, record.token.is_test_token())?;
+            set_u64_target(pw, target.amount, record.amount)?;
+            for (element, value) in target.recipient.iter().zip(record.recipient.to_fields()) {
+                pw.set_target(*element, value)?;
+            }
+        }
         for (target, slot) in t.slots.iter().zip(&witness.slots) {
             pw.set_bool_target(target.debit, slot.debit)?;
             pw.set_bool_target(target.credit, slot.credit)?;
             pw.set_bool_target(target.internal, slot.internal)?;
             pw.set_bool_target(target.created, slot.created)?;
+            pw.set_bool_target(target.deposit, slot.deposit)?;
+            pw.set_bool_target(target.token, slot.token.is_test_token())?;
             pw.set_target(target.unit, F::from_canonical_usize(slot.unit))?;
             pw.set_target(
                 target.new_account,
                 F::from_canonical_usize(slot.new_account),
+            )?;
+            pw.set_target(
+                target.deposit_record,
+                F::from_canonical_usize(slot.deposit_record),
             )?;
             pw.set_target(
                 target.counterpart,
@@ -276,7 +410,9 @@ impl ChunkCircuit {
             )?;
             pw.set_target(target.local_index, F::from_canonical_u64(slot.local_index))?;
             set_gfp5_target(pw, target.key, &slot.key)?;
-            set_u64_target(pw, target.balance, slot.balance)?;
+            for (balance, value) in target.balances.iter().zip(slot.balances) {
+                set_u64_target(pw, *balance, value)?;
+            }
             pw.set_target(target.nonce, F::from_canonical_u32(slot.nonce))?;
             set_u64_target(pw, target.amount, slot.amount)?;
             for (sibling, value) in target.siblings.iter().zip(&slot.siblings) {
@@ -289,6 +425,8 @@ impl ChunkCircuit {
 
 fn add_unit(builder: &mut CircuitBuilder<F, D>, chain_id: u64) -> UnitTarget {
     let active = builder.add_virtual_bool_target_safe();
+    let withdrawal = builder.add_virtual_bool_target_safe();
+    let token = builder.add_virtual_bool_target_safe();
     let from = Gfp5Target(builder.add_virtual_target_arr());
     let to = Gfp5Target(builder.add_virtual_target_arr());
     let amount = add_virtual_u64_target(builder);
@@ -299,12 +437,16 @@ fn add_unit(builder: &mut CircuitBuilder<F, D>, chain_id: u64) -> UnitTarget {
     let to_index = builder.add_virtual_target();
     let signature = add_virtual_signature_target(builder);
     // Every unit verifies a signature; an unused one carries a fixed valid dummy.
-    let message = transfer_message_circuit(builder, chain_id, from, to, amount, fee, nonce);
+    let message = message_circuit(
+        builder, chain_id, withdrawal, from, to.0, amount, fee, nonce, token,
+    );
     verify_schnorr_circuit(builder, from, message, &signature);
     let amount_word = packed_float_circuit(builder, AMOUNT_FORMAT, amount);
     let fee_word = packed_float_circuit(builder, FEE_FORMAT, fee);
     UnitTarget {
         active,
+        withdrawal,
+        token,
         from,
         to,
         amount,
@@ -324,17 +466,104 @@ fn add_slot(builder: &mut CircuitBuilder<F, D>, local_bits: usize) -> SlotTarget
         credit: builder.add_virtual_bool_target_safe(),
         internal: builder.add_virtual_bool_target_safe(),
         created: builder.add_virtual_bool_target_safe(),
+        deposit: builder.add_virtual_bool_target_safe(),
+        token: builder.add_virtual_bool_target_safe(),
         unit: builder.add_virtual_target(),
         new_account: builder.add_virtual_target(),
+        deposit_record: builder.add_virtual_target(),
         counterpart: builder.add_virtual_target(),
         local_index: builder.add_virtual_target(),
         key: Gfp5Target(builder.add_virtual_target_arr()),
-        balance: add_virtual_u64_target(builder),
+        balances: [(); TOKENS].map(|_| add_virtual_u64_target(builder)),
         nonce: builder.add_virtual_target(),
         amount: add_virtual_u64_target(builder),
         siblings: (0..local_bits)
             .map(|_| builder.add_virtual_hash())
             .collect(),
+    }
+}
+
+/// The signature units: their records (the transfer list) and fees, and the columns slots
+/// read them by.
+struct Units {
+    targets: Vec<UnitTarget>,
+    columns: Vec<Vec<Target>>,
+    active: Target,
+    /// The withdrawal units' count; the i-th of them takes withdrawal record i.
+    withdrawals: Target,
+}
+
+fn build_units(
+    builder: &mut CircuitBuilder<F, D>,
+    params: &ChunkParams,
+    statement: &StatementTarget,
+    withdrawal_columns: &[Vec<Target>],
+    records: &mut Vec<ByteTarget>,
+) -> Units {
+    let zero = builder.zero();
+    let targets: Vec<UnitTarget> = (0..CHUNK_TRANSFERS)
+        .map(|_| add_unit(builder, params.chain_id))
+        .collect();
+    let active_flags: Vec<BoolTarget> = targets.iter().map(|unit| unit.active).collect();
+    let active = used_first(builder, &active_flags);
+    let mut columns: Vec<Vec<Target>> = vec![Vec::new(); UNIT_FIELDS];
+    let mut fees = [U64Target { lo: zero, hi: zero }; TOKENS];
+    let mut withdrawals = zero;
+    for unit in &targets {
+        let total = add_u64_circuit(builder, unit.amount, unit.fee);
+        for (column, field) in columns.iter_mut().zip(unit_fields(unit, total)) {
+            column.push(field);
+        }
+        // A withdrawal or a token is only ever an active unit's.
+        let token = builder.and(unit.token, unit.active);
+        builder.connect(token.target, unit.token.target);
+        let withdrawal = builder.and(unit.withdrawal, unit.active);
+        builder.connect(withdrawal.target, unit.withdrawal.target);
+
+        // Fees, per token.
+        let eth = builder.not(unit.token);
+        let pays_eth = builder.and(unit.active, eth);
+        for (total, payer) in fees.iter_mut().zip([pays_eth, unit.token]) {
+            let fee = mask_u64(builder, payer, unit.fee);
+            *total = add_u64_circuit(builder, *total, fee);
+        }
+
+        // A withdrawal names no L2 recipient; its destination is the L1 address of the
+        // next withdrawal record, which posts its token and amount.
+        let w = unit.withdrawal.target;
+        conditional_assert_eq(builder, w, unit.to_index, zero);
+        // Other units read record 0 (the running count may exceed the list's length).
+        let at = builder.mul(w, withdrawals);
+        let record = fetch(builder, at, withdrawal_columns);
+        conditional_assert_eq(builder, w, record[0], unit.token.target);
+        conditional_assert_eq(builder, w, record[1], unit.amount.lo);
+        conditional_assert_eq(builder, w, record[2], unit.amount.hi);
+        for (posted, destination) in record[3..].iter().zip(unit.to.0) {
+            conditional_assert_eq(builder, w, *posted, destination);
+        }
+        withdrawals = builder.add(withdrawals, w);
+
+        records.push(tag_byte(
+            builder,
+            unit.active,
+            &[unit.token, unit.withdrawal],
+        ));
+        records.extend(masked_u32_bytes(builder, unit.active, unit.from_index));
+        records.extend(masked_u32_bytes(builder, unit.active, unit.to_index));
+        let amount_bits = masked_bits(builder, unit.active, &unit.amount_word.word_bits());
+        records.extend(bits_to_bytes_be(&amount_bits));
+        let fee_bits = masked_bits(builder, unit.active, &unit.fee_word.word_bits());
+        records.extend(bits_to_bytes_be(&fee_bits));
+    }
+    for (total, claimed) in fees.iter().zip(statement.fees) {
+        builder.connect(total.lo, claimed.lo);
+        builder.connect(total.hi, claimed.hi);
+    }
+    Units {
+        targets,
+        columns,
+        active,
+        withdrawals,
     }
 }
 
@@ -350,39 +579,52 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
     statement.register(builder);
     builder.range_check(statement.partition, partition_bits);
 
-    // Signature units: message, signature, floats, records, fees.
-    let units: Vec<UnitTarget> = (0..CHUNK_TRANSFERS)
-        .map(|_| add_unit(builder, params.chain_id))
+    // Withdrawal records (posted last, but read by the units).
+    let withdrawals: Vec<WithdrawalTarget> = (0..CHUNK_WITHDRAWALS)
+        .map(|_| WithdrawalTarget {
+            active: builder.add_virtual_bool_target_safe(),
+            token: builder.add_virtual_bool_target_safe(),
+            amount: add_virtual_u64_target(builder),
+            recipient: std::array::from_fn(|_| {
+                let word = builder.add_virtual_target();
+                builder.range_check(word, 32);
+                word
+            }),
+        })
         .collect();
-    let mut records: Vec<ByteTarget> = Vec::new();
-    let mut unit_columns: Vec<Vec<Target>> = vec![Vec::new(); UNIT_FIELDS];
-    let mut fees = U64Target { lo: zero, hi: zero };
-    let mut previous_active = builder._true();
-    let mut active_units = zero;
-    for unit in &units {
-        // Used units come first.
-        let outside = builder.and(unit.active, previous_active);
-        builder.connect(outside.target, unit.active.target);
-        previous_active = unit.active;
-        active_units = builder.add(active_units, unit.active.target);
-
-        let total = add_u64_circuit(builder, unit.amount, unit.fee);
-        for (column, field) in unit_columns.iter_mut().zip(unit_fields(unit, total)) {
+    let withdrawal_flags: Vec<BoolTarget> = withdrawals.iter().map(|w| w.active).collect();
+    let active_withdrawals = used_first(builder, &withdrawal_flags);
+    let mut withdrawal_columns: Vec<Vec<Target>> = vec![Vec::new(); 8];
+    let mut withdrawal_records: Vec<ByteTarget> = Vec::new();
+    for record in &withdrawals {
+        let fields = [record.token.target, record.amount.lo, record.amount.hi]
+            .into_iter()
+            .chain(record.recipient);
+        for (column, field) in withdrawal_columns.iter_mut().zip(fields) {
             column.push(field);
         }
-        let fee = mask_u64(builder, unit.active, unit.fee);
-        fees = add_u64_circuit(builder, fees, fee);
-
-        records.push(tag_byte(builder, unit.active));
-        records.extend(masked_u32_bytes(builder, unit.active, unit.from_index));
-        records.extend(masked_u32_bytes(builder, unit.active, unit.to_index));
-        let amount_bits = masked_bits(builder, unit.active, &unit.amount_word.word_bits());
-        records.extend(bits_to_bytes_be(&amount_bits));
-        let fee_bits = masked_bits(builder, unit.active, &unit.fee_word.word_bits());
-        records.extend(bits_to_bytes_be(&fee_bits));
+        let token = builder.and(record.token, record.active);
+        builder.connect(token.target, record.token.target);
+        withdrawal_records.push(tag_byte(builder, record.active, &[record.token]));
+        for _ in 0..3 {
+            withdrawal_records.push(zero_byte(builder));
+        }
+        withdrawal_records.extend(masked_u64_bytes(builder, record.active, record.amount));
+        for word in record.recipient {
+            withdrawal_records.extend(masked_u32_bytes(builder, record.active, word));
+        }
     }
-    builder.connect(fees.lo, statement.fees.lo);
-    builder.connect(fees.hi, statement.fees.hi);
+
+    // Signature units: message, signature, floats, records, fees.
+    let mut records: Vec<ByteTarget> = Vec::new();
+    let units = build_units(
+        builder,
+        params,
+        &statement,
+        &withdrawal_columns,
+        &mut records,
+    );
+    builder.connect(units.withdrawals, active_withdrawals);
 
     // New-account units: the key records.
     let new_accounts: Vec<NewAccountTarget> = (0..CHUNK_NEW_ACCOUNTS)
@@ -392,32 +634,62 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
             key: Gfp5Target(builder.add_virtual_target_arr()),
         })
         .collect();
+    let account_flags: Vec<BoolTarget> = new_accounts.iter().map(|a| a.active).collect();
+    let active_accounts = used_first(builder, &account_flags);
     let mut account_columns: Vec<Vec<Target>> = vec![Vec::new(); 6];
-    let mut previous_active = builder._true();
-    let mut active_accounts = zero;
     for account in &new_accounts {
-        let outside = builder.and(account.active, previous_active);
-        builder.connect(outside.target, account.active.target);
-        previous_active = account.active;
-        active_accounts = builder.add(active_accounts, account.active.target);
         account_columns[0].push(account.index);
         for (column, element) in account_columns[1..].iter_mut().zip(account.key.0) {
             column.push(element);
         }
-        records.push(tag_byte(builder, account.active));
+        records.push(tag_byte(builder, account.active, &[]));
         records.extend(masked_u32_bytes(builder, account.active, account.index));
-        let zero_byte = [builder._false(); 8];
-        records.extend([zero_byte; 3]);
-        for element in account.key.0 {
-            // Little-endian 8-byte words, as PublicKey::to_bytes.
-            let bits = canonical_bits_64(builder, element);
-            let bits = masked_bits(builder, account.active, &bits);
-            records.extend(
-                bits.chunks(8)
-                    .map(|byte| -> ByteTarget { byte.try_into().unwrap() }),
-            );
+        for _ in 0..3 {
+            records.push(zero_byte(builder));
         }
+        records.extend(masked_key_bytes(builder, account.active, account.key));
     }
+
+    // Deposit records: tag, zero, queue offset, index, amount, key.
+    let deposits: Vec<DepositTarget> = (0..CHUNK_DEPOSITS)
+        .map(|_| DepositTarget {
+            active: builder.add_virtual_bool_target_safe(),
+            token: builder.add_virtual_bool_target_safe(),
+            offset: builder.add_virtual_target(),
+            index: builder.add_virtual_target(),
+            amount: add_virtual_u64_target(builder),
+            key: Gfp5Target(builder.add_virtual_target_arr()),
+        })
+        .collect();
+    let deposit_flags: Vec<BoolTarget> = deposits.iter().map(|d| d.active).collect();
+    let active_deposits = used_first(builder, &deposit_flags);
+    let mut deposit_columns: Vec<Vec<Target>> = vec![Vec::new(); 9];
+    for deposit in &deposits {
+        let fields = [
+            deposit.token.target,
+            deposit.index,
+            deposit.amount.lo,
+            deposit.amount.hi,
+        ]
+        .into_iter()
+        .chain(deposit.key.0);
+        for (column, field) in deposit_columns.iter_mut().zip(fields) {
+            column.push(field);
+        }
+        let token = builder.and(deposit.token, deposit.active);
+        builder.connect(token.target, deposit.token.target);
+        records.push(tag_byte(builder, deposit.active, &[deposit.token]));
+        records.push(zero_byte(builder));
+        // The offset is L1's business (it checks the records against its queue); here it
+        // is only bound to 16 bits, its width in the record.
+        let offset_bytes = masked_u32_bytes(builder, deposit.active, deposit.offset);
+        builder.range_check(deposit.offset, 16);
+        records.extend_from_slice(&offset_bytes[2..]);
+        records.extend(masked_u32_bytes(builder, deposit.active, deposit.index));
+        records.extend(masked_u64_bytes(builder, deposit.active, deposit.amount));
+        records.extend(masked_key_bytes(builder, deposit.active, deposit.key));
+    }
+    records.extend(withdrawal_records);
 
     // Data chain: keccak(d_before || records).
     let data_after = data_chain_circuit(builder, &statement.data_before, &records);
@@ -443,13 +715,21 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
     let mut chains = chains_before.clone();
     let mut debits = zero;
     let mut created = zero;
+    let mut deposited = zero;
     let mut previous_internal_debit = zero;
     let mut slots = Vec::with_capacity(CHUNK_STEPS);
     for _ in 0..CHUNK_STEPS {
         let slot = add_slot(builder, local_bits);
-        let (d, c, i, r) = (slot.debit, slot.credit, slot.internal, slot.created);
+        let (d, c, i, r, q) = (
+            slot.debit,
+            slot.credit,
+            slot.internal,
+            slot.created,
+            slot.deposit,
+        );
 
-        // Kinds: a debit or a credit (or nothing); internal and created only on them.
+        // Kinds: a debit or a credit (or nothing); internal and created only on them; a
+        // deposit is a credit that is not internal.
         let both = builder.mul(d.target, c.target);
         builder.assert_zero(both);
         let active = builder.add(d.target, c.target);
@@ -458,6 +738,12 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
         builder.assert_zero(stray_internal);
         let stray_created = builder.arithmetic(F::NEG_ONE, F::ONE, r.target, c.target, r.target);
         builder.assert_zero(stray_created);
+        let stray_deposit = builder.arithmetic(F::NEG_ONE, F::ONE, q.target, c.target, q.target);
+        builder.assert_zero(stray_deposit);
+        let internal_deposit = builder.mul(q.target, i.target);
+        builder.assert_zero(internal_deposit);
+        let stray_token = builder.mul(slot.token.target, inactive);
+        builder.assert_zero(stray_token);
 
         // An internal credit directly follows its internal debit, and vice versa.
         let internal_debit = builder.mul(d.target, i.target);
@@ -469,10 +755,7 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
         conditional_assert_eq(builder, d.target, slot.unit, debits);
         let unit_plus_one = builder.add(slot.unit, one);
         conditional_assert_eq(builder, internal_credit, unit_plus_one, debits);
-        let fetched: Vec<Target> = unit_columns
-            .iter()
-            .map(|column| builder.random_access(slot.unit, column.clone()))
-            .collect();
+        let fetched = fetch(builder, slot.unit, &units.columns);
         let fetched = read_unit(fetched.try_into().unwrap());
         debits = builder.add(debits, d.target);
 
@@ -481,32 +764,45 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
         let index = builder.add(partition_base, slot.local_index);
         builder.range_check(slot.nonce, 32);
 
-        // A debit is the unit's sender, at its nonce, paying its amount.
+        // A debit is the unit's sender, at its nonce, paying its amount in its token.
         for (key, from) in slot.key.0.iter().zip(fetched.from) {
             conditional_assert_eq(builder, d.target, *key, from);
         }
         conditional_assert_eq(builder, d.target, index, fetched.from_index);
         conditional_assert_eq(builder, d.target, slot.nonce, fetched.nonce);
         conditional_assert_eq_u64(builder, d.target, slot.amount, fetched.amount);
-        // An internal credit is the unit's recipient, receiving its amount.
+        conditional_assert_eq(builder, d.target, slot.token.target, fetched.token);
+        // An internal credit is the unit's recipient, receiving its amount in its token.
         for (key, to) in slot.key.0.iter().zip(fetched.to) {
             conditional_assert_eq(builder, internal_credit, *key, to);
         }
         conditional_assert_eq(builder, internal_credit, index, fetched.to_index);
         conditional_assert_eq_u64(builder, internal_credit, slot.amount, fetched.amount);
+        conditional_assert_eq(builder, internal_credit, slot.token.target, fetched.token);
+
+        // A deposit credits exactly its record (the next deposit record).
+        conditional_assert_eq(builder, q.target, slot.deposit_record, deposited);
+        let record = fetch(builder, slot.deposit_record, &deposit_columns);
+        conditional_assert_eq(builder, q.target, slot.token.target, record[0]);
+        conditional_assert_eq(builder, q.target, index, record[1]);
+        conditional_assert_eq(builder, q.target, slot.amount.lo, record[2]);
+        conditional_assert_eq(builder, q.target, slot.amount.hi, record[3]);
+        for (key, posted) in slot.key.0.iter().zip(&record[4..]) {
+            conditional_assert_eq(builder, q.target, *key, *posted);
+        }
+        deposited = builder.add(deposited, q.target);
 
         // A created account starts empty in a free slot of its key's partition, and is
         // posted by the next new-account unit.
-        conditional_assert_eq(builder, r.target, slot.balance.lo, zero);
-        conditional_assert_eq(builder, r.target, slot.balance.hi, zero);
+        for balance in slot.balances {
+            conditional_assert_eq(builder, r.target, balance.lo, zero);
+            conditional_assert_eq(builder, r.target, balance.hi, zero);
+        }
         conditional_assert_eq(builder, r.target, slot.nonce, zero);
         let key_partition = partition_of_key_circuit(builder, slot.key, partition_bits);
         conditional_assert_eq(builder, r.target, key_partition, statement.partition);
         conditional_assert_eq(builder, r.target, slot.new_account, created);
-        let account: Vec<Target> = account_columns
-            .iter()
-            .map(|column| builder.random_access(slot.new_account, column.clone()))
-            .collect();
+        let account = fetch(builder, slot.new_account, &account_columns);
         conditional_assert_eq(builder, r.target, index, account[0]);
         for (key, posted) in slot.key.0.iter().zip(&account[1..]) {
             conditional_assert_eq(builder, r.target, *key, *posted);
@@ -514,7 +810,7 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
         created = builder.add(created, r.target);
 
         // The leaf before (empty for a creation) is in the current root.
-        let leaf = leaf_circuit(builder, slot.key, slot.balance, slot.nonce);
+        let leaf = leaf_circuit(builder, slot.key, slot.balances, slot.nonce);
         let not_created = builder.not(r);
         let old_leaf = HashOutTarget {
             elements: leaf.elements.map(|e| builder.mul(not_created.target, e)),
@@ -524,23 +820,33 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
             conditional_assert_eq(builder, active, *computed, current);
         }
 
-        // The leaf after: debit amount + fee (no underflow), credit the amount (no
-        // overflow); a debit moves the nonce on (no wrap).
+        // The leaf after: the token's balance pays amount + fee (no underflow) or receives
+        // the amount (no overflow); the other balance is unchanged; a debit moves the nonce
+        // on (no wrap).
+        let [eth, token] = slot.balances;
+        let moved = select_u64(builder, slot.token, token, eth);
         let debited = mask_u64(builder, d, fetched.total);
-        let after_debit = sub_u64_circuit(builder, slot.balance, debited);
+        let after_debit = sub_u64_circuit(builder, moved, debited);
         let credited = mask_u64(builder, c, slot.amount);
-        let balance = add_u64_circuit(builder, after_debit, credited);
+        let moved_after = add_u64_circuit(builder, after_debit, credited);
+        let balances = [
+            select_u64(builder, slot.token, eth, moved_after),
+            select_u64(builder, slot.token, moved_after, token),
+        ];
         let nonce = builder.add(slot.nonce, d.target);
         builder.range_check(nonce, 32);
-        let new_leaf = leaf_circuit(builder, slot.key, balance, nonce);
+        let new_leaf = leaf_circuit(builder, slot.key, balances, nonce);
         let new_root = merkle_root_circuit(builder, new_leaf, &local_index_bits, &slot.siblings);
         let is_active = BoolTarget::new_unsafe(active);
         root = select_hash_circuit(builder, is_active, new_root, root);
 
         // A cross-partition half extends the chain to (debit) or from (credit) its
-        // counterpart: "credit amount to key at index".
+        // counterpart: "credit amount of token to key at index". Internal halves,
+        // deposits and withdrawals extend no chain.
         builder.range_check(slot.counterpart, partition_bits);
-        let cross = builder.sub(active, i.target);
+        let withdrawal_debit = builder.mul(d.target, fetched.withdrawal);
+        let local = builder.add_many([i.target, q.target, withdrawal_debit]);
+        let cross = builder.sub(active, local);
         let received = builder.mul(c.target, received_offset);
         let chain_index = builder.add(slot.counterpart, received);
         let chain_in = HashOutTarget {
@@ -553,7 +859,8 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
             builder.select(d, fetched.to[e], slot.key.0[e])
         }));
         let to_index = builder.select(d, fetched.to_index, index);
-        let chain_out = chain_step_circuit(builder, chain_in, to_key, to_index, slot.amount);
+        let chain_out =
+            chain_step_circuit(builder, chain_in, to_key, to_index, slot.token, slot.amount);
         for (j, chain) in chains.iter_mut().enumerate() {
             let position = builder.constant(F::from_canonical_usize(j));
             let here = builder.is_equal(chain_index, position);
@@ -565,16 +872,20 @@ fn build_constraints(builder: &mut CircuitBuilder<F, D>, params: &ChunkParams) -
     // The last debit cannot be internal: its credit would be in the next chunk.
     builder.assert_zero(previous_internal_debit);
     builder.connect_hashes(root, statement.new_root);
-    // Every used unit belongs to a debit, every used account record to a creation.
-    builder.connect(debits, active_units);
+    // Every used unit belongs to a debit, every used account record to a creation, every
+    // used deposit record to a deposit credit.
+    builder.connect(debits, units.active);
     builder.connect(created, active_accounts);
+    builder.connect(deposited, active_deposits);
     let commitment = hash_elements_circuit(builder, &chain_elements(&chains));
     builder.connect_hashes(commitment, statement.chains_after);
 
     ChunkTargets {
         statement,
-        units,
+        units: units.targets,
         new_accounts,
+        deposits,
+        withdrawals,
         slots,
         chains_before,
     }

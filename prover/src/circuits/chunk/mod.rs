@@ -24,8 +24,11 @@ pub mod witness;
 
 pub use circuit::{ChunkCircuit, ChunkParams};
 pub use rollup_core::{
-    batch_data::{CHUNK_NEW_ACCOUNTS, CHUNK_TRANSFERS},
+    batch_data::{CHUNK_DEPOSITS, CHUNK_NEW_ACCOUNTS, CHUNK_TRANSFERS, CHUNK_WITHDRAWALS},
     execution::CHUNK_STEPS,
 };
 pub use statement::{chains_commitment, Statement, StatementTarget, STATEMENT_LEN};
-pub use witness::{BatchWitness, ChunkWitness, NewAccountWitness, SlotWitness, UnitWitness};
+pub use witness::{
+    BatchWitness, ChunkWitness, DepositWitness, NewAccountWitness, SlotWitness, UnitWitness,
+    WithdrawalWitness,
+};

@@ -7,7 +7,10 @@ use plonky2::{
     iop::target::Target,
     plonk::circuit_builder::CircuitBuilder,
 };
-use rollup_core::hash::{hash_elements, Digest};
+use rollup_core::{
+    hash::{hash_elements, Digest},
+    token::TOKENS,
+};
 
 use crate::{
     circuits::{uint::U64Target, D, F},
@@ -15,7 +18,7 @@ use crate::{
 };
 
 /// Number of public inputs of a statement.
-pub const STATEMENT_LEN: usize = 1 + 4 + 4 + 4 + 4 + 8 + 8 + 2;
+pub const STATEMENT_LEN: usize = 1 + 4 + 4 + 4 + 4 + 8 + 8 + 2 * TOKENS;
 
 /// What a chunk (or a run of a partition's chunks, or a range of partitions) proves: the
 /// roots, message chains and data chain before and after, and the fees collected.
@@ -35,8 +38,8 @@ pub struct Statement {
     pub data_before: [u8; 32],
     /// The data chain after.
     pub data_after: [u8; 32],
-    /// Fees paid by the transfers covered.
-    pub fees: u64,
+    /// Fees paid by the operations covered, per token.
+    pub fees: [u64; TOKENS],
 }
 
 /// The 8 big-endian u32 words of a 32-byte value, as the circuits expose it.
@@ -79,8 +82,10 @@ impl Statement {
         for bytes in [&self.data_before, &self.data_after] {
             out.extend(bytes_to_words(bytes).map(F::from_canonical_u32));
         }
-        out.push(F::from_canonical_u32(self.fees as u32));
-        out.push(F::from_canonical_u32((self.fees >> 32) as u32));
+        for fee in self.fees {
+            out.push(F::from_canonical_u32(fee as u32));
+            out.push(F::from_canonical_u32((fee >> 32) as u32));
+        }
         out
     }
 
@@ -110,7 +115,9 @@ impl Statement {
             chains_after: digest(13),
             data_before: bytes(17)?,
             data_after: bytes(25)?,
-            fees: value(33) | (value(34) << 32),
+            fees: std::array::from_fn(|token| {
+                value(33 + 2 * token) | (value(34 + 2 * token) << 32)
+            }),
         })
     }
 }
@@ -133,7 +140,7 @@ pub struct StatementTarget {
     /// See [`Statement::data_after`].
     pub data_after: [Target; 8],
     /// See [`Statement::fees`].
-    pub fees: U64Target,
+    pub fees: [U64Target; TOKENS],
 }
 
 impl StatementTarget {
@@ -150,7 +157,9 @@ impl StatementTarget {
         }
         out.extend(self.data_before);
         out.extend(self.data_after);
-        out.extend(self.fees.limbs());
+        for fee in self.fees {
+            out.extend(fee.limbs());
+        }
         out
     }
 
@@ -171,10 +180,10 @@ impl StatementTarget {
             chains_after: digest(13),
             data_before: targets[17..25].try_into().unwrap(),
             data_after: targets[25..33].try_into().unwrap(),
-            fees: U64Target {
-                lo: targets[33],
-                hi: targets[34],
-            },
+            fees: std::array::from_fn(|token| U64Target {
+                lo: targets[33 + 2 * token],
+                hi: targets[34 + 2 * token],
+            }),
         }
     }
 
@@ -198,7 +207,7 @@ mod tests {
             chains_after: hash_elements(&[F::ZERO]),
             data_before: [7; 32],
             data_after: std::array::from_fn(|i| i as u8),
-            fees: u64::MAX - 1,
+            fees: [u64::MAX - 1, 1 << 40],
         };
         let inputs = statement.to_public_inputs();
         assert_eq!(inputs.len(), STATEMENT_LEN);

@@ -1,17 +1,21 @@
-//! The chunk circuit against native execution: a batch of internal and cross-partition
-//! transfers (account creations, receive-then-spend) proves chunk by chunk, and breaking
-//! any rule of a chunk makes its proof fail.
+//! The chunk circuit against native execution: a batch of deposits, internal and
+//! cross-partition transfers of both tokens (account creations, receive-then-spend) and
+//! withdrawals proves chunk by chunk, and breaking any rule of a chunk makes its proof fail.
 
 use std::sync::OnceLock;
 
 use plonky2::plonk::proof::ProofWithPublicInputs;
 use rollup_core::{
     account::partition_of_key,
+    deposit::Deposit,
     hash::Digest,
     schnorr::{PublicKey, SecretKey},
     state::State,
+    token::Token,
+    transaction::SignedTransaction,
     transfer::{SignedTransfer, Transfer},
     tree::TreeConfig,
+    withdrawal::{L1Address, Withdrawal},
 };
 
 use super::*;
@@ -46,11 +50,19 @@ pub(crate) fn keys_by_partition(per_partition: usize) -> Vec<Vec<SecretKey>> {
     out
 }
 
-/// A batch over 4 partitions: internal transfers, transfers across partitions, two new
-/// accounts, a receive followed by a spend of what was received, and enough debits in
-/// partition 0 for two chunks.
-pub(crate) fn sample_batch() -> (State, Vec<SignedTransfer>) {
-    let keys = keys_by_partition(3);
+/// A batch over 4 partitions and what it starts from.
+pub(crate) struct SampleBatch {
+    pub state: State,
+    pub deposits: Vec<Deposit>,
+    pub transactions: Vec<SignedTransaction>,
+}
+
+/// A batch over 4 partitions: deposits of both tokens (one creating an account), internal
+/// transfers, transfers across partitions in both tokens, two new accounts, a receive
+/// followed by a spend of what was received, withdrawals of both tokens, and enough debits
+/// in partition 0 for two chunks.
+pub(crate) fn sample_batch() -> SampleBatch {
+    let keys = keys_by_partition(4);
     let funded: Vec<(PublicKey, u64)> = keys
         .iter()
         .enumerate()
@@ -61,11 +73,31 @@ pub(crate) fn sample_batch() -> (State, Vec<SignedTransfer>) {
         })
         .collect();
     let state = State::genesis(test_params().tree, &funded).unwrap();
+    let deposits = vec![
+        Deposit {
+            index: 5,
+            token: Token::TestToken,
+            to: keys[1][0].public_key(),
+            amount: 90_000,
+        },
+        Deposit {
+            index: 6,
+            token: Token::Eth,
+            to: keys[2][3].public_key(),
+            amount: 4_000,
+        },
+        Deposit {
+            index: 7,
+            token: Token::TestToken,
+            to: keys[1][1].public_key(),
+            amount: 1,
+        },
+    ];
     let mut nonces = std::collections::HashMap::new();
-    let mut transfers = Vec::new();
-    let mut send = |from: &SecretKey, to: PublicKey, amount: u64, fee: u64| {
+    let mut transactions: Vec<SignedTransaction> = Vec::new();
+    let mut send = |from: &SecretKey, to: PublicKey, amount: u64, fee: u64, token: Token| {
         let nonce = nonces.entry(from.public_key()).or_insert(0u32);
-        transfers.push(
+        transactions.push(
             Transfer {
                 chain_id: CHAIN_ID,
                 from: from.public_key(),
@@ -73,19 +105,27 @@ pub(crate) fn sample_batch() -> (State, Vec<SignedTransfer>) {
                 amount,
                 fee,
                 nonce: *nonce,
+                token,
             }
-            .sign(from),
+            .sign(from)
+            .into(),
         );
         *nonce += 1;
     };
+    let eth = Token::Eth;
     // Partition 0 -> 1 and back, internal, and to a new account in partition 2.
-    send(&keys[0][0], keys[1][0].public_key(), 1_000, 10);
-    send(&keys[1][0], keys[0][1].public_key(), 2_500, 0);
-    send(&keys[0][1], keys[0][0].public_key(), 300, 3);
-    send(&keys[0][0], keys[2][2].public_key(), 7_000, 20);
+    send(&keys[0][0], keys[1][0].public_key(), 1_000, 10, eth);
+    send(&keys[1][0], keys[0][1].public_key(), 2_500, 0, eth);
+    send(&keys[0][1], keys[0][0].public_key(), 300, 3, eth);
+    send(&keys[0][0], keys[2][2].public_key(), 7_000, 20, eth);
     // The new account spends what it just received, to a new account in partition 3.
-    send(&keys[2][2], keys[3][2].public_key(), 6_000, 100);
-    send(&keys[3][0], keys[3][1].public_key(), 50_000, 0);
+    send(&keys[2][2], keys[3][2].public_key(), 6_000, 100, eth);
+    send(&keys[3][0], keys[3][1].public_key(), 50_000, 0, eth);
+    // Deposited tokens move across partitions and inside one.
+    let token = Token::TestToken;
+    send(&keys[1][0], keys[3][0].public_key(), 40_000, 7, token);
+    send(&keys[3][0], keys[3][1].public_key(), 10_000, 1, token);
+    send(&keys[1][0], keys[1][1].public_key(), 5_000, 0, token);
     // More debits in partition 0 than one chunk holds.
     for i in 0..CHUNK_TRANSFERS as u64 {
         send(
@@ -93,17 +133,47 @@ pub(crate) fn sample_batch() -> (State, Vec<SignedTransfer>) {
             keys[(i % 4) as usize][0].public_key(),
             10 + i,
             1,
+            eth,
         );
     }
-    (state, transfers)
+    let nonce = |key: &SecretKey| *nonces.get(&key.public_key()).unwrap_or(&0);
+    // Withdrawals of both tokens, one by the account a deposit created.
+    let withdrawals = [
+        (&keys[3][1], Token::TestToken, 9_000, 2),
+        (&keys[2][3], Token::Eth, 3_000, 5),
+        (&keys[0][0], Token::Eth, 1_000, 0),
+    ];
+    for (i, (key, token, amount, fee)) in withdrawals.into_iter().enumerate() {
+        transactions.push(
+            Withdrawal {
+                chain_id: CHAIN_ID,
+                from: key.public_key(),
+                recipient: L1Address([0x10 + i as u8; 20]),
+                token,
+                amount,
+                fee,
+                nonce: nonce(key),
+            }
+            .sign(key)
+            .into(),
+        );
+    }
+    SampleBatch {
+        state,
+        deposits,
+        transactions,
+    }
+}
+
+/// The witness of a sample batch.
+pub(crate) fn sample_batch_witness(params: &ChunkParams) -> BatchWitness {
+    let batch = sample_batch();
+    BatchWitness::generate(params, &batch.state, &batch.deposits, &batch.transactions).unwrap()
 }
 
 fn sample_witness() -> &'static BatchWitness {
     static WITNESS: OnceLock<BatchWitness> = OnceLock::new();
-    WITNESS.get_or_init(|| {
-        let (state, transfers) = sample_batch();
-        BatchWitness::generate(&test_params(), &state, &transfers).unwrap()
-    })
+    WITNESS.get_or_init(|| sample_batch_witness(&test_params()))
 }
 
 /// Proves and verifies; a witness breaking a rule fails either way plonky2 reports it (an
@@ -132,7 +202,7 @@ fn every_chunk_of_a_batch_proves_and_states_what_native_execution_did() {
     );
 
     let mut data = [0u8; 32];
-    let mut fees = 0;
+    let mut fees = [0u64; 2];
     for chunk in &witness.chunks {
         let proof = prove_and_verify(chunk).unwrap();
         let statement = Statement::from_public_inputs(&proof.public_inputs).unwrap();
@@ -142,10 +212,20 @@ fn every_chunk_of_a_batch_proves_and_states_what_native_execution_did() {
             "the data chain runs through every chunk"
         );
         data = statement.data_after;
-        fees += statement.fees;
+        for (total, fee) in fees.iter_mut().zip(statement.fees) {
+            *total += fee;
+        }
     }
     assert_eq!(data, witness.data_commitment);
     assert_eq!(fees, witness.outcome.fees);
+    assert!(fees[1] > 0, "token transfers paid token fees");
+    let count =
+        |pick: fn(&ChunkWitness) -> usize| -> usize { witness.chunks.iter().map(pick).sum() };
+    assert_eq!(count(|c| c.deposits.iter().filter(|d| d.active).count()), 3);
+    assert_eq!(
+        count(|c| c.withdrawals.iter().filter(|w| w.active).count()),
+        3
+    );
     // Each partition's chunks take its root from before the batch to after it.
     for partition in 0..partitions {
         let chunks: Vec<_> = witness
@@ -197,11 +277,14 @@ fn a_bad_signature_cannot_be_proven() {
     let unit = chunk.slots[slot].unit;
     // A valid signature, but of another message.
     let forger = SecretKey::random();
-    let other = SignedTransfer {
-        signature: forger.sign(&chunk.units[unit].signed.transfer.message()),
-        ..chunk.units[unit].signed
+    let SignedTransaction::Transfer(signed) = chunk.units[unit].signed else {
+        panic!("the first debit is a transfer");
     };
-    chunk.units[unit].signed = other;
+    let other = SignedTransfer {
+        signature: forger.sign(&signed.transfer.message()),
+        ..signed
+    };
+    chunk.units[unit].signed = other.into();
     assert!(prove_and_verify(&chunk).is_err());
 }
 
@@ -217,7 +300,8 @@ fn a_wrong_nonce_cannot_be_proven() {
 fn an_overspend_cannot_be_proven() {
     let (mut chunk, slot) = chunk_with(sample_witness(), |s| s.debit);
     // The sender's balance before is below amount + fee.
-    chunk.slots[slot].balance = chunk.slots[slot].amount;
+    let token = chunk.slots[slot].token.index();
+    chunk.slots[slot].balances[token] = chunk.slots[slot].amount;
     assert!(prove_and_verify(&chunk).is_err());
 }
 
@@ -237,9 +321,11 @@ fn a_wrong_old_root_or_data_commitment_cannot_be_proven() {
     let mut wrong_data = chunk.clone();
     wrong_data.statement.data_after[31] ^= 1;
     assert!(prove_and_verify(&wrong_data).is_err());
-    let mut wrong_fees = chunk;
-    wrong_fees.statement.fees += 1;
-    assert!(prove_and_verify(&wrong_fees).is_err());
+    for token in 0..2 {
+        let mut wrong_fees = chunk.clone();
+        wrong_fees.statement.fees[token] += 1;
+        assert!(prove_and_verify(&wrong_fees).is_err());
+    }
 }
 
 #[test]
@@ -258,4 +344,53 @@ fn a_wrong_message_or_credit_cannot_be_proven() {
     let (mut chunk, slot) = chunk_with(witness, |s| s.created);
     chunk.slots[slot].local_index = 0;
     assert!(prove_and_verify(&chunk).is_err());
+}
+
+#[test]
+fn a_deposit_credits_exactly_its_record() {
+    let witness = sample_witness();
+    let (chunk, slot) = chunk_with(witness, |s| s.deposit);
+    let record = chunk.slots[slot].deposit_record;
+    // More than the record posts, to another key, or in the other token.
+    let mut more = chunk.clone();
+    more.slots[slot].amount += 1;
+    assert!(prove_and_verify(&more).is_err());
+    let mut posted_more = chunk.clone();
+    posted_more.deposits[record].amount += 1;
+    assert!(prove_and_verify(&posted_more).is_err());
+    let mut other_token = chunk.clone();
+    other_token.slots[slot].token = match chunk.slots[slot].token {
+        Token::Eth => Token::TestToken,
+        Token::TestToken => Token::Eth,
+    };
+    assert!(prove_and_verify(&other_token).is_err());
+    // A deposit slot without its record, or a record without its credit.
+    let mut unposted = chunk.clone();
+    unposted.deposits[record].active = false;
+    assert!(prove_and_verify(&unposted).is_err());
+    let mut not_a_deposit = chunk;
+    not_a_deposit.slots[slot].deposit = false;
+    assert!(prove_and_verify(&not_a_deposit).is_err());
+}
+
+#[test]
+fn a_withdrawal_pays_exactly_its_signed_recipient_and_amount() {
+    let witness = sample_witness();
+    let (chunk, slot) = chunk_with(witness, |s| {
+        s.debit && s.token == Token::TestToken && s.counterpart == 0 && !s.internal
+    });
+    let unit = chunk.slots[slot].unit;
+    assert!(chunk.units[unit].is_withdrawal());
+    prove_and_verify(&chunk).expect("the honest chunk proves");
+    // Another recipient or amount posted than the one signed.
+    let mut other_recipient = chunk.clone();
+    other_recipient.withdrawals[0].recipient.0[19] ^= 1;
+    assert!(prove_and_verify(&other_recipient).is_err());
+    let mut other_amount = chunk.clone();
+    other_amount.withdrawals[0].amount -= 1;
+    assert!(prove_and_verify(&other_amount).is_err());
+    // The record dropped: the withdrawal's payout would vanish from the calldata.
+    let mut dropped = chunk;
+    dropped.withdrawals[0].active = false;
+    assert!(prove_and_verify(&dropped).is_err());
 }

@@ -6,18 +6,24 @@ use rayon::prelude::*;
 use rollup_core::{
     account::Account,
     batch_data::data_chain_step,
+    deposit::Deposit,
     ecgfp5::{Gfp5, Scalar},
     execution::{BatchOutcome, Chunk, Step},
+    field::F,
     hash::Digest,
     schnorr::SecretKey,
     state::State,
-    transfer::{SignedTransfer, Transfer},
+    token::{Token, TOKENS},
+    transaction::{SignedTransaction, Transaction},
+    transfer::Transfer,
+    withdrawal::L1Address,
 };
 
 use serde::{Deserialize, Serialize};
 
 use super::{
-    chains_commitment, ChunkParams, Statement, CHUNK_NEW_ACCOUNTS, CHUNK_STEPS, CHUNK_TRANSFERS,
+    chains_commitment, ChunkParams, Statement, CHUNK_DEPOSITS, CHUNK_NEW_ACCOUNTS, CHUNK_STEPS,
+    CHUNK_TRANSFERS, CHUNK_WITHDRAWALS,
 };
 use crate::{Error, Result};
 
@@ -26,12 +32,58 @@ use crate::{Error, Result};
 pub struct UnitWitness {
     /// Whether a debit of the chunk uses the unit.
     pub active: bool,
-    /// The transfer and its signature (a fixed dummy for an unused unit).
-    pub signed: SignedTransfer,
+    /// The transfer or withdrawal and its signature (a fixed dummy for an unused unit).
+    pub signed: SignedTransaction,
     /// Global index of the sender.
     pub from_index: u64,
-    /// Global index of the recipient.
+    /// Global index of the recipient (0 for a withdrawal).
     pub to_index: u64,
+}
+
+impl UnitWitness {
+    /// Whether the unit's operation is a withdrawal.
+    pub fn is_withdrawal(&self) -> bool {
+        matches!(self.signed, SignedTransaction::Withdrawal(_))
+    }
+
+    /// The message's destination elements: the recipient's key, or the L1 address's words.
+    pub fn destination(&self) -> [F; 5] {
+        match self.signed.transaction() {
+            Transaction::Transfer(transfer) => transfer.to.encoding().to_fields(),
+            Transaction::Withdrawal(withdrawal) => withdrawal.recipient.to_fields(),
+        }
+    }
+}
+
+/// A deposit record's values.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct DepositWitness {
+    /// Whether a deposit of the chunk uses the record.
+    pub active: bool,
+    /// The token deposited.
+    pub token: Token,
+    /// Its offset in the batch's segment of the L1 queue.
+    pub offset: u16,
+    /// Global index of the credited account.
+    pub index: u64,
+    /// The amount.
+    pub amount: u64,
+    /// The credited key's encoding.
+    #[serde(with = "gfp5_serde")]
+    pub key: Gfp5,
+}
+
+/// A withdrawal record's values.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct WithdrawalWitness {
+    /// Whether a withdrawal of the chunk uses the record.
+    pub active: bool,
+    /// The token withdrawn.
+    pub token: Token,
+    /// The amount.
+    pub amount: u64,
+    /// Who L1 pays.
+    pub recipient: L1Address,
 }
 
 /// A new-account unit's values.
@@ -57,10 +109,16 @@ pub struct SlotWitness {
     pub internal: bool,
     /// A credit that creates the account.
     pub created: bool,
+    /// A credit of a deposit.
+    pub deposit: bool,
+    /// The token moved.
+    pub token: Token,
     /// The unit of the step's transfer.
     pub unit: usize,
     /// The new-account unit of a creation.
     pub new_account: usize,
+    /// The deposit record of a deposit.
+    pub deposit_record: usize,
     /// The other partition of a cross-partition half.
     pub counterpart: usize,
     /// The account's index inside the partition.
@@ -68,8 +126,8 @@ pub struct SlotWitness {
     /// The account's key.
     #[serde(with = "gfp5_serde")]
     pub key: Gfp5,
-    /// The balance before.
-    pub balance: u64,
+    /// The balances before.
+    pub balances: [u64; TOKENS],
     /// The nonce before.
     pub nonce: u32,
     /// The amount moved.
@@ -89,6 +147,10 @@ pub struct ChunkWitness {
     pub units: Vec<UnitWitness>,
     /// [`CHUNK_NEW_ACCOUNTS`] units.
     pub new_accounts: Vec<NewAccountWitness>,
+    /// [`CHUNK_DEPOSITS`] records.
+    pub deposits: Vec<DepositWitness>,
+    /// [`CHUNK_WITHDRAWALS`] records.
+    pub withdrawals: Vec<WithdrawalWitness>,
     /// [`CHUNK_STEPS`] slots.
     pub slots: Vec<SlotWitness>,
 }
@@ -121,26 +183,28 @@ fn dummy_unit(chain_id: u64) -> UnitWitness {
         amount: 0,
         fee: 0,
         nonce: 0,
+        token: Token::Eth,
     };
     UnitWitness {
         active: false,
-        signed: transfer.sign(key),
+        signed: transfer.sign(key).into(),
         from_index: 0,
         to_index: 0,
     }
 }
 
 impl BatchWitness {
-    /// Executes `transfers` on a copy of `state` (the state the batch starts from) and
-    /// builds every chunk's witness, partitions in parallel. The transfers must be what
-    /// the sequencer sealed: valid in order, with their signatures.
+    /// Executes the batch (`deposits`, then `transactions`) on a copy of `state` (the state
+    /// the batch starts from) and builds every chunk's witness, partitions in parallel. The
+    /// batch must be what the sequencer sealed: valid in order, with its signatures.
     pub fn generate(
         params: &ChunkParams,
         state: &State,
-        transfers: &[SignedTransfer],
+        deposits: &[Deposit],
+        transactions: &[SignedTransaction],
     ) -> Result<Self> {
         let mut after = state.clone();
-        Self::generate_advancing(params, &mut after, transfers)
+        Self::generate_advancing(params, &mut after, deposits, transactions)
     }
 
     /// [`Self::generate`] that leaves `state` after the batch (a prover's own copy of the
@@ -148,7 +212,8 @@ impl BatchWitness {
     pub fn generate_advancing(
         params: &ChunkParams,
         state: &mut State,
-        transfers: &[SignedTransfer],
+        deposits: &[Deposit],
+        transactions: &[SignedTransaction],
     ) -> Result<Self> {
         if state.config() != params.tree {
             return Err(Error::Witness(
@@ -156,8 +221,8 @@ impl BatchWitness {
             ));
         }
         let before = state.clone();
-        let plain: Vec<Transfer> = transfers.iter().map(|t| t.transfer).collect();
-        let outcome = state.execute_batch(&plain)?;
+        let plain: Vec<Transaction> = transactions.iter().map(|t| t.transaction()).collect();
+        let outcome = state.execute(deposits, &plain)?;
         let state = &before;
         let partitions = params.tree.num_partitions();
         let chunks = outcome.chunks();
@@ -170,7 +235,7 @@ impl BatchWitness {
             .par_iter()
             .enumerate()
             .map(|(partition, chunks)| {
-                partition_witnesses(params, state, partition, chunks, transfers)
+                partition_witnesses(params, state, partition, chunks, transactions)
             })
             .collect::<Result<_>>()?;
 
@@ -208,7 +273,7 @@ fn partition_witnesses(
     state: &State,
     partition: usize,
     chunks: &[&Chunk],
-    transfers: &[SignedTransfer],
+    transactions: &[SignedTransaction],
 ) -> Result<(Vec<ChunkWitness>, Vec<Digest>)> {
     let partitions = params.tree.num_partitions();
     let mut chains = vec![Digest::ZERO; 2 * partitions];
@@ -226,21 +291,21 @@ fn partition_witnesses(
         let chains_before = chains.clone();
         let mut units = Vec::with_capacity(CHUNK_TRANSFERS);
         let mut new_accounts = Vec::with_capacity(CHUNK_NEW_ACCOUNTS);
+        let mut deposits = Vec::with_capacity(CHUNK_DEPOSITS);
+        let mut withdrawals = Vec::with_capacity(CHUNK_WITHDRAWALS);
         let mut slots = Vec::with_capacity(CHUNK_STEPS);
-        let mut fees = 0u64;
+        let mut fees = [0u64; TOKENS];
         for step in &chunk.steps {
-            let (index, created) = match *step {
-                Step::Debit { from_index, .. } => (from_index, false),
-                Step::Credit {
-                    to_index, created, ..
-                } => (to_index, created),
-            };
+            let (index, created) = step.leaf();
             let local = local_of(index);
             let before = match accounts.get(&local) {
                 Some(account) => *account,
                 None if created => match step {
                     Step::Credit { to, .. } => Account::new(*to),
-                    Step::Debit { .. } => unreachable!("debits never create"),
+                    Step::Deposit { deposit, .. } => Account::new(deposit.to),
+                    Step::Debit { .. } | Step::Withdraw { .. } => {
+                        unreachable!("debits never create")
+                    }
                 },
                 None => *base.account(local).ok_or_else(|| {
                     Error::Witness(format!("no account at index {index} before the batch"))
@@ -252,15 +317,37 @@ fn partition_witnesses(
                 credit: false,
                 internal: false,
                 created,
+                deposit: false,
+                token: Token::Eth,
                 unit: units.len().saturating_sub(1),
                 new_account: new_accounts.len().min(CHUNK_NEW_ACCOUNTS - 1),
+                deposit_record: deposits.len().min(CHUNK_DEPOSITS - 1),
                 counterpart: 0,
                 local_index: local,
                 key: before.public_key.encoding(),
-                balance: before.balance,
+                balances: before.balances,
                 nonce: before.nonce,
                 amount: 0,
                 siblings,
+            };
+            if created {
+                slot.new_account = new_accounts.len();
+                new_accounts.push(NewAccountWitness {
+                    active: true,
+                    index,
+                    key: before.public_key.encoding(),
+                });
+            }
+            let signed_at = |position: u32, expected: Transaction| -> Result<SignedTransaction> {
+                let signed = transactions.get(position as usize).ok_or_else(|| {
+                    Error::Witness(format!("no signed transaction at position {position}"))
+                })?;
+                if signed.transaction() != expected {
+                    return Err(Error::Witness(format!(
+                        "the signed transaction at position {position} differs"
+                    )));
+                }
+                Ok(*signed)
             };
             let after = match *step {
                 Step::Debit {
@@ -270,23 +357,17 @@ fn partition_witnesses(
                     to_partition,
                     to_index,
                 } => {
-                    let signed = transfers.get(position as usize).ok_or_else(|| {
-                        Error::Witness(format!("no signed transfer at position {position}"))
-                    })?;
-                    if signed.transfer != transfer {
-                        return Err(Error::Witness(format!(
-                            "the signed transfer at position {position} differs"
-                        )));
-                    }
+                    let signed = signed_at(position, transfer.into())?;
                     slot.debit = true;
+                    slot.token = transfer.token;
                     slot.internal = to_partition == partition;
                     slot.unit = units.len();
                     slot.counterpart = if slot.internal { 0 } else { to_partition };
                     slot.amount = transfer.amount;
-                    fees += transfer.fee;
+                    fees[transfer.token.index()] += transfer.fee;
                     units.push(UnitWitness {
                         active: true,
-                        signed: *signed,
+                        signed,
                         from_index,
                         to_index,
                     });
@@ -296,36 +377,78 @@ fn partition_witnesses(
                             *chain,
                             &transfer.to,
                             to_index,
+                            transfer.token,
                             transfer.amount,
                         );
                     }
-                    before.debited(&transfer)?
+                    before.debited(&transfer.payment())?
+                }
+                Step::Withdraw {
+                    position,
+                    withdrawal,
+                    from_index,
+                } => {
+                    let signed = signed_at(position, withdrawal.into())?;
+                    slot.debit = true;
+                    slot.token = withdrawal.token;
+                    slot.unit = units.len();
+                    slot.amount = withdrawal.amount;
+                    fees[withdrawal.token.index()] += withdrawal.fee;
+                    units.push(UnitWitness {
+                        active: true,
+                        signed,
+                        from_index,
+                        to_index: 0,
+                    });
+                    withdrawals.push(WithdrawalWitness {
+                        active: true,
+                        token: withdrawal.token,
+                        amount: withdrawal.amount,
+                        recipient: withdrawal.recipient,
+                    });
+                    before.debited(&withdrawal.payment())?
                 }
                 Step::Credit {
                     to,
                     to_index,
+                    token,
                     amount,
-                    created,
                     from_partition,
                     ..
                 } => {
                     slot.credit = true;
+                    slot.token = token;
                     slot.internal = from_partition == partition;
                     slot.counterpart = if slot.internal { 0 } else { from_partition };
                     slot.amount = amount;
-                    if created {
-                        slot.new_account = new_accounts.len();
-                        new_accounts.push(NewAccountWitness {
-                            active: true,
-                            index: to_index,
-                            key: to.encoding(),
-                        });
-                    }
                     if !slot.internal {
                         let chain = &mut chains[partitions + from_partition];
-                        *chain = rollup_core::execution::chain_step(*chain, &to, to_index, amount);
+                        *chain = rollup_core::execution::chain_step(
+                            *chain, &to, to_index, token, amount,
+                        );
                     }
-                    before.credited(amount)?
+                    before.credited(token, amount)?
+                }
+                Step::Deposit {
+                    offset,
+                    deposit,
+                    to_index,
+                    ..
+                } => {
+                    slot.credit = true;
+                    slot.deposit = true;
+                    slot.token = deposit.token;
+                    slot.amount = deposit.amount;
+                    slot.deposit_record = deposits.len();
+                    deposits.push(DepositWitness {
+                        active: true,
+                        token: deposit.token,
+                        offset,
+                        index: to_index,
+                        amount: deposit.amount,
+                        key: deposit.to.encoding(),
+                    });
+                    before.credited(deposit.token, deposit.amount)?
                 }
             };
             accounts.insert(local, after);
@@ -340,6 +463,26 @@ fn partition_witnesses(
                 active: false,
                 index: 0,
                 key: Gfp5::ZERO,
+            },
+        );
+        deposits.resize(
+            CHUNK_DEPOSITS,
+            DepositWitness {
+                active: false,
+                token: Token::Eth,
+                offset: 0,
+                index: 0,
+                amount: 0,
+                key: Gfp5::ZERO,
+            },
+        );
+        withdrawals.resize(
+            CHUNK_WITHDRAWALS,
+            WithdrawalWitness {
+                active: false,
+                token: Token::Eth,
+                amount: 0,
+                recipient: L1Address::default(),
             },
         );
         slots.resize(CHUNK_STEPS, empty_slot(params));
@@ -360,6 +503,8 @@ fn partition_witnesses(
             chains_before,
             units,
             new_accounts,
+            deposits,
+            withdrawals,
             slots,
         });
     }
@@ -373,12 +518,15 @@ fn empty_slot(params: &ChunkParams) -> SlotWitness {
         credit: false,
         internal: false,
         created: false,
+        deposit: false,
+        token: Token::Eth,
         unit: 0,
         new_account: 0,
+        deposit_record: 0,
         counterpart: 0,
         local_index: 0,
         key: Gfp5::ZERO,
-        balance: 0,
+        balances: [0; TOKENS],
         nonce: 0,
         amount: 0,
         siblings: vec![Digest::ZERO; params.tree.partition_depth() as usize],
