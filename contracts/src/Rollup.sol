@@ -407,30 +407,15 @@ contract Rollup {
                 mstore(dirty, size)
                 after := add(from, size)
             }
-            // Expands the chunk at `at` into `chunk` (its lists' sizes left at `dirty`):
-            // returns the calldata position after it, or 0 when its header is out of range
-            // or its records run past `end`.
-            function expand(at, end, chunk, dirty) -> next {
-                let header := calldataload(at)
-                let units := mul(mod(byte(0, header), 33), 16)
-                let accounts := mul(div(byte(0, header), 33), 48)
-                let deposits := mul(mod(byte(1, header), 5), 56)
-                let withdrawals := mul(div(byte(1, header), 5), 32)
-                next := add(add(at, 2), add(add(units, accounts), add(deposits, withdrawals)))
-                // t <= 32 and d <= 4 by construction; a <= 4, w <= 4 and the records
-                // within the data are checked.
-                if or(gt(next, end), or(gt(accounts, 192), gt(withdrawals, 128))) {
-                    next := 0
-                    leave
-                }
-                let from := copyList(chunk, add(at, 2), units, dirty)
-                from := copyList(add(chunk, ACCOUNTS_AT), from, accounts, add(dirty, 0x20))
-                // Most chunks have no deposit or withdrawal: skip those lists while they
-                // stay empty.
-                if or(byte(1, header), or(mload(add(dirty, 0x40)), mload(add(dirty, 0x60)))) {
-                    from := copyList(add(chunk, DEPOSITS_AT), from, deposits, add(dirty, 0x40))
-                    pop(copyList(add(chunk, WITHDRAWALS_AT), from, withdrawals, add(dirty, 0x60)))
-                }
+            // Expands the deposit and withdrawal lists of a chunk (records from `from`, sizes
+            // from its header's second byte `h1`) when it has any or the previous chunk had
+            // any; returns the calldata position after them, or 0 for more than 4
+            // withdrawal records.
+            function expandBridgeLists(chunk, dirty, from, h1) -> after {
+                let withdrawals := mul(div(h1, 5), 32)
+                if gt(withdrawals, 128) { leave }
+                after := copyList(add(chunk, DEPOSITS_AT), from, mul(mod(h1, 5), 56), add(dirty, 0x40))
+                after := copyList(add(chunk, WITHDRAWALS_AT), after, withdrawals, add(dirty, 0x60))
             }
             // Appends `or(position, flag)` at `entry` for each record of `size` bytes in
             // [from, to) whose tag is not 0; returns the next entry, or the bad record's
@@ -477,9 +462,36 @@ contract Rollup {
             calldatacopy(add(buffer, 0x20), calldatasize(), add(CHUNK_BYTES, 0x80))
             let entry := add(buffer, add(CHUNK_BYTES, 0xC0))
             let end := add(data.offset, data.length)
+            let dirty := add(buffer, add(CHUNK_BYTES, 0x20))
+            // One pass, chunk by chunk: the header `t + 33 a`, `d + 5 w`, the unit and
+            // new-account lists inline (every chunk has them), the bridge lists only when
+            // this chunk or the previous one has any, then the link.
             for { let at := add(data.offset, 1) } lt(at, end) {} {
-                let next := expand(at, end, add(buffer, 0x20), add(buffer, add(CHUNK_BYTES, 0x20)))
-                if iszero(next) {
+                let header := calldataload(at)
+                let next := add(at, 2)
+                {
+                    let size := shl(4, mod(byte(0, header), 33))
+                    calldatacopy(add(buffer, 0x20), next, size)
+                    let previous := mload(dirty)
+                    if gt(previous, size) { calldatacopy(add(add(buffer, 0x20), size), calldatasize(), sub(previous, size)) }
+                    mstore(dirty, size)
+                    next := add(next, size)
+                    size := mul(div(byte(0, header), 33), 48)
+                    if gt(size, 192) {
+                        errorAt := sub(at, data.offset)
+                        break
+                    }
+                    let list := add(buffer, add(0x20, ACCOUNTS_AT))
+                    calldatacopy(list, next, size)
+                    previous := mload(add(dirty, 0x20))
+                    if gt(previous, size) { calldatacopy(add(list, size), calldatasize(), sub(previous, size)) }
+                    mstore(add(dirty, 0x20), size)
+                    next := add(next, size)
+                }
+                if or(byte(1, header), or(mload(add(dirty, 0x40)), mload(add(dirty, 0x60)))) {
+                    next := expandBridgeLists(add(buffer, 0x20), dirty, next, byte(1, header))
+                }
+                if or(iszero(next), gt(next, end)) {
                     errorAt := sub(at, data.offset)
                     break
                 }
@@ -487,7 +499,7 @@ contract Rollup {
                 link := keccak256(buffer, add(0x20, CHUNK_BYTES))
                 if collect {
                     let bad := 0
-                    entry, bad := collectChunk(next, add(buffer, add(CHUNK_BYTES, 0x20)), entry)
+                    entry, bad := collectChunk(next, dirty, entry)
                     if bad {
                         errorAt := or(sub(bad, data.offset), WITHDRAWAL_ENTRY)
                         break

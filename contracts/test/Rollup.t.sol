@@ -593,6 +593,26 @@ contract RollupTest is TestBase, BatchDataHelpers {
     function test_gas_256_chunks() public {
         gasOfBatch(256);
     }
+
+    /// @dev The data chain alone on the sparse shape of a 64-transfer batch over 16
+    ///      partitions: 16 chunks of 4 unit records each (every touched partition posts a
+    ///      chunk, and L1 hashes each whole).
+    function test_gas_data_chain_16_sparse_chunks() public {
+        bytes memory data = hex"04";
+        for (uint256 i = 0; i < 16; ++i) {
+            data = bytes.concat(data, chunkData(4, 0, 0, 0, i));
+        }
+        bytes memory one = bytes.concat(hex"04", chunkData(4, 0, 0, 0, 99));
+        rollup.dataCommitment(one); // the Rollup's account warm for both calls below
+        uint256 before = gasleft();
+        rollup.dataCommitment(one);
+        uint256 single = before - gasleft();
+        before = gasleft();
+        rollup.dataCommitment(data);
+        uint256 sixteen = before - gasleft();
+        log("dataCommitment gas around the call, 1 sparse chunk", single);
+        log("dataCommitment gas per further sparse chunk", (sixteen - single) / 15);
+    }
 }
 
 /// @notice The Rollup wired to the real generated verifier (contracts/test/data/verifier,

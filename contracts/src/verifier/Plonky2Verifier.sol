@@ -19,7 +19,9 @@ interface IWrapperGateEvaluator {
 ///         135 wires, 14 queries at rate 2^-6, 20 PoW bits) is fixed
 ///         into this file by the generator.
 /// @dev One assembly block over a fixed memory layout (addresses chosen by the generator):
-///      extension elements are (c0, c1) word pairs with x^2 = 7; every value is canonical.
+///      extension elements are (c0, c1) word pairs with x^2 = 7. Field elements arrive as
+///      little-endian u64s, the bytes plonky2's Keccak transcript and Merkle trees hash, so
+///      calldata goes to `keccak256` as it is; the openings are converted to words once.
 contract Plonky2Verifier {
     /// @notice The contract evaluating gate constraints and hashing public inputs.
     IWrapperGateEvaluator public immutable gates;
@@ -90,12 +92,10 @@ contract Plonky2Verifier {
                 mstore(p, a0)
                 mstore(add(p, 32), a1)
             }
-            function bpow(a, e) -> r {
-                r := 1
-                for {} e { e := shr(1, e) } {
-                    if and(e, 1) { r := mulmod(r, a, 0xffffffff00000001) }
-                    a := mulmod(a, a, 0xffffffff00000001)
-                }
+            // x^(2^k)
+            function bsq(x, k) -> r {
+                r := x
+                for {} k { k := sub(k, 1) } { r := mulmod(r, r, 0xffffffff00000001) }
             }
             // Base-field inverse by the modexp precompile (a^(p-2)); 0 maps to 0.
             function binv(a) -> r {
@@ -114,148 +114,218 @@ contract Plonky2Verifier {
                 n := binv(n)
                 c0 := mulmod(a0, n, 0xffffffff00000001)
                 c1 := mulmod(sub(0xffffffff00000001, a1), n, 0xffffffff00000001)
-                c1 := mod(c1, 0xffffffff00000001)
             }
-            // Inverts the `n` extension elements at `p` in place (Montgomery's trick; uses 27552).
+            // Inverts the `n` base-field words at `p` in place (Montgomery's trick; uses 48512).
             function batchinv(p, n) {
-                let a0 := 1
-                let a1 := 0
+                let acc := 1
                 for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                    st(add(27552, shl(6, i)), a0, a1)
-                    let x0, x1 := ld(add(p, shl(6, i)))
-                    a0, a1 := emul(a0, a1, x0, x1)
+                    mstore(add(48512, shl(5, i)), acc)
+                    acc := mulmod(acc, mload(add(p, shl(5, i))), 0xffffffff00000001)
                 }
-                a0, a1 := einv(a0, a1)
-                for { let i := n } gt(i, 0) {} {
+                acc := binv(acc)
+                for { let i := n } i {} {
                     i := sub(i, 1)
-                    let q := add(p, shl(6, i))
-                    let x0, x1 := ld(q)
-                    let b0, b1 := ld(add(27552, shl(6, i)))
-                    b0, b1 := emul(b0, b1, a0, a1)
-                    st(q, b0, b1)
-                    a0, a1 := emul(a0, a1, x0, x1)
+                    let q := add(p, shl(5, i))
+                    let x := mload(q)
+                    mstore(q, mulmod(acc, mload(add(48512, shl(5, i))), 0xffffffff00000001))
+                    acc := mulmod(acc, x, 0xffffffff00000001)
                 }
             }
-            function bswap64(x) -> y {
-                x := or(shr(8, and(x, 0xFF00FF00FF00FF00)), shl(8, and(x, 0x00FF00FF00FF00FF)))
-                x := or(shr(16, and(x, 0xFFFF0000FFFF0000)), shl(16, and(x, 0x0000FFFF0000FFFF)))
-                y := or(shr(32, x), and(shl(32, x), 0xFFFFFFFF00000000))
+            // Byte-reverses each of the four 64-bit lanes of a word: little-endian u64s read
+            // from calldata become their values, lane 0 in the top bits.
+            function bswap4(x) -> y {
+                x := or(and(shr(8, x), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff), and(shl(8, x), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
+                x := or(and(shr(16, x), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff), and(shl(16, x), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
+                y := or(and(shr(32, x), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff), and(shl(32, x), 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000))
             }
-            // A big-endian u64 of the proof, checked canonical.
-            function be(o) -> v {
-                v := shr(192, calldataload(o))
-                if iszero(lt(v, 0xffffffff00000001)) { fail(0x7ba9e47a) }
-            }
-            // A little-endian u64 of a Merkle leaf (bound by its hash, so canonical).
-            function le(o) -> v { v := bswap64(shr(192, calldataload(o))) }
+            // The little-endian u64 at calldata offset o.
+            function le(o) -> v { v := shr(192, bswap4(calldataload(o))) }
             // A 25-byte hash of the proof, left-aligned.
             function hash25(o) -> h { h := and(calldataload(o), not(0xffffffffffffff)) }
+            // Copies the `n` little-endian u64s at calldata `o` into words at `m`, reverting on a
+            // non-canonical one.
+            function lewords(o, m, n) {
+                let bad := 0
+                let end := add(o, shl(3, and(n, not(3))))
+                for {} lt(o, end) { o := add(o, 32) } {
+                    let w := bswap4(calldataload(o))
+                    let v := shr(192, w)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(m, v)
+                    v := and(shr(128, w), 0xffffffffffffffff)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(add(m, 32), v)
+                    v := and(shr(64, w), 0xffffffffffffffff)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(add(m, 64), v)
+                    v := and(w, 0xffffffffffffffff)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(add(m, 96), v)
+                    m := add(m, 128)
+                }
+                for { let r := and(n, 3) } r { r := sub(r, 1) } {
+                    let v := le(o)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(m, v)
+                    o := add(o, 8)
+                    m := add(m, 32)
+                }
+                if bad { fail(0x7ba9e47a) }
+            }
 
             // ---------------------------------------------------------------- challenger
-            // plonky2's Challenger over KeccakPermutation: 12-element state, rate 8, overwrite
-            // mode; inputs are written straight into state[0..8] (the state words they replace
-            // are overwritten by the duplexing anyway), challenges pop from state[7] down.
+            // plonky2's Challenger over KeccakPermutation: a 12-element state, rate 8, overwrite
+            // mode, kept at 512 as the 96 little-endian bytes the permutation hashes (with 32
+            // bytes of slack after it). Inputs are written straight into state[0..8], the
+            // duplexing overwrites them there; challenges pop from state[7] down.
             function permute() {
-                for { let j := 0 } lt(j, 3) { j := add(j, 1) } {
-                    let w := 0
-                    for { let t := 0 } lt(t, 4) { t := add(t, 1) } {
-                        w := or(shl(64, w), bswap64(mload(add(512, shl(5, add(shl(2, j), t))))))
-                    }
-                    mstore(add(256, shl(5, j)), w)
+                let h := keccak256(512, 96)
+                mstore(512, h)
+                let h2 := keccak256(512, 32)
+                mstore(add(512, 32), h2)
+                mstore(add(512, 64), keccak256(add(512, 32), 32))
+                // Rejection sampling drops words >= p; only a word whose high half is all ones
+                // can be one (probability 2^-32 each): then take the slow path.
+                let m := 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff
+                let k := 0x0000000000000001000000000000000100000000000000010000000000000001
+                let c := 0x0000000100000000000000010000000000000001000000000000000100000000
+                if and(or(or(add(and(h, m), k), add(and(h2, m), k)), add(and(mload(add(512, 64)), m), k)), c) {
+                    rejectfill(h)
                 }
-                let h := keccak256(256, 96)
+            }
+            // The permutation's output the way plonky2 computes it: the u64 stream of
+            // h, keccak(h), keccak(keccak(h)), ... with words >= p skipped, first 12 kept.
+            function rejectfill(h) {
                 let n := 0
                 for {} lt(n, 12) {} {
                     for { let t := 0 } and(lt(t, 4), lt(n, 12)) { t := add(t, 1) } {
-                        let v := bswap64(and(shr(sub(192, shl(6, t)), h), 0xffffffffffffffff))
-                        if lt(v, 0xffffffff00000001) {
-                            mstore(add(512, shl(5, n)), v)
+                        let lane := and(shr(sub(192, shl(6, t)), h), 0xffffffffffffffff)
+                        if lt(shr(192, bswap4(shl(192, lane))), 0xffffffff00000001) {
+                            mstore(add(512, shl(3, n)), shl(192, lane))
                             n := add(n, 1)
                         }
                     }
-                    if lt(n, 12) {
-                        mstore(256, h)
-                        h := keccak256(256, 32)
+                    mstore(256, h)
+                    h := keccak256(256, 32)
+                }
+            }
+            // Absorbs `n` little-endian elements from calldata `o`.
+            function absorbcd(o, n) {
+                let nin := mload(640)
+                let nout := 0
+                for {} n {} {
+                    let k := sub(8, nin)
+                    if gt(k, n) { k := n }
+                    calldatacopy(add(512, shl(3, nin)), o, shl(3, k))
+                    nin := add(nin, k)
+                    o := add(o, shl(3, k))
+                    n := sub(n, k)
+                    nout := 0
+                    if eq(nin, 8) {
+                        permute()
+                        nin := 0
+                        nout := 8
                     }
                 }
+                mstore(640, nin)
+                mstore(672, nout)
             }
-            function observe(x) {
-                let n := mload(896)
-                mstore(add(512, shl(5, n)), x)
-                n := add(n, 1)
-                mstore(928, 0)
-                if eq(n, 8) {
-                    permute()
-                    n := 0
-                    mstore(928, 8)
+            // Writes the first k (<= 4) lanes of w at state lane `at` (rate lanes only).
+            function putlanes(at, w, k) {
+                let p := add(512, shl(3, at))
+                let keep := shr(shl(6, k), not(0))
+                mstore(p, or(and(w, not(keep)), and(mload(p), keep)))
+            }
+            // Absorbs the first k (<= 4) lanes of w (little-endian elements).
+            function absorbword(w, k) {
+                let nin := mload(640)
+                let room := sub(8, nin)
+                let nout := 0
+                switch gt(k, room)
+                case 0 {
+                    putlanes(nin, w, k)
+                    nin := add(nin, k)
+                    if eq(nin, 8) {
+                        permute()
+                        nin := 0
+                        nout := 8
+                    }
                 }
-                mstore(896, n)
+                default {
+                    putlanes(nin, w, room)
+                    permute()
+                    nin := sub(k, room)
+                    putlanes(0, shl(shl(6, room), w), nin)
+                }
+                mstore(640, nin)
+                mstore(672, nout)
             }
             function challenge() -> c {
-                let nout := mload(928)
-                if or(mload(896), iszero(nout)) {
+                let nout := mload(672)
+                if or(mload(640), iszero(nout)) {
                     permute()
-                    mstore(896, 0)
+                    mstore(640, 0)
                     nout := 8
                 }
                 nout := sub(nout, 1)
-                mstore(928, nout)
-                c := mload(add(512, shl(5, nout)))
+                mstore(672, nout)
+                c := shr(192, bswap4(mload(add(512, shl(3, nout)))))
             }
-            // BytesHash::to_vec: 7-byte little-endian chunks.
-            function observehash(h) {
-                for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
-                    observe(bswap64(shl(8, shr(200, shl(mul(56, j), h)))))
-                }
-            }
+            // BytesHash::to_vec: the 25 bytes as 7-byte little-endian chunks, each a lane.
             function observecap(o) {
-                for { let i := 0 } lt(i, 16) { i := add(i, 1) } { observehash(hash25(add(o, mul(25, i)))) }
-            }
-            function twotoone(l, r) -> h {
-                mstore(256, l)
-                mstore(add(256, 25), r)
-                h := and(keccak256(256, 50), not(0xffffffffffffff))
+                for { let e := add(o, mul(25, 16)) } lt(o, e) { o := add(o, 25) } {
+                    let h := hash25(o)
+                    absorbword(or(or(and(h, 0xffffffffffffff00000000000000000000000000000000000000000000000000), and(shr(8, h), 0x0000000000000000ffffffffffffff0000000000000000000000000000000000)), or(and(shr(16, h), 0x00000000000000000000000000000000ffffffffffffff000000000000000000), and(shr(24, h), 0x000000000000000000000000000000000000000000000000ffffffff00000000))), 4)
+                }
             }
             // Hashes a leaf of `len` bytes at proof offset `o` and walks `depth` siblings after
             // it from `index`; returns the root candidate and the remaining (cap) index.
             function merkle(o, len, depth, index) -> h, capIndex {
-                calldatacopy(29856, o, len)
-                h := and(keccak256(29856, len), not(0xffffffffffffff))
+                calldatacopy(49664, o, len)
+                h := and(keccak256(49664, len), not(0xffffffffffffff))
                 let s := add(o, len)
-                for { let i := 0 } lt(i, depth) { i := add(i, 1) } {
-                    let sib := hash25(add(s, mul(25, i)))
+                for { let e := add(s, mul(25, depth)) } lt(s, e) { s := add(s, 25) } {
+                    let sib := hash25(s)
                     switch and(index, 1)
-                    case 0 { h := twotoone(h, sib) }
-                    default { h := twotoone(sib, h) }
+                    case 0 {
+                        mstore(0, h)
+                        mstore(25, sib)
+                    }
+                    default {
+                        mstore(0, sib)
+                        mstore(25, h)
+                    }
+                    h := and(keccak256(0, 50), not(0xffffffffffffff))
                     index := shr(1, index)
                 }
                 capIndex := index
             }
 
-            function po() -> v { v := mload(960) }
-            // The extension opening `j` of the block at proof offset `off` (big-endian pairs).
-            function opening(off, j) -> a0, a1 {
-                let o := add(add(po(), off), shl(4, j))
-                a0 := shr(192, calldataload(o))
-                a1 := shr(192, calldataload(add(o, 8)))
+            function po() -> v { v := mload(704) }
+            // Extension opening `j` of the block at memory `m` (the openings as words).
+            function opening(m, j) -> a0, a1 {
+                let p := add(m, shl(6, j))
+                a0 := mload(p)
+                a1 := mload(add(p, 32))
             }
             // acc * (w + beta k_j zeta + gamma); w0 already includes gamma
             function numer(n0, n1, w0, w1, beta, j) -> r0, r1 {
-                let bk := mulmod(beta, mload(add(3168, shl(5, j))), 0xffffffff00000001)
-                let x0 := addmod(w0, mulmod(bk, mload(1312), 0xffffffff00000001), 0xffffffff00000001)
-                let x1 := addmod(w1, mulmod(bk, mload(add(1312, 32)), 0xffffffff00000001), 0xffffffff00000001)
+                let bk := mulmod(beta, mload(add(3072, shl(5, j))), 0xffffffff00000001)
+                let x0 := addmod(w0, mulmod(bk, mload(1056), 0xffffffff00000001), 0xffffffff00000001)
+                let x1 := addmod(w1, mulmod(bk, mload(add(1056, 32)), 0xffffffff00000001), 0xffffffff00000001)
                 r0, r1 := emul(n0, n1, x0, x1)
             }
             // acc * (w + beta sigma_j + gamma)
             function denom(d0, d1, w0, w1, beta, j) -> r0, r1 {
-                let s0, s1 := opening(1280, j)
+                let s0, s1 := opening(8992, j)
                 let x0 := addmod(w0, mulmod(beta, s0, 0xffffffff00000001), 0xffffffff00000001)
                 let x1 := addmod(w1, mulmod(beta, s1, 0xffffffff00000001), 0xffffffff00000001)
                 r0, r1 := emul(d0, d1, x0, x1)
             }
-            // Partial-product check of chunk c for challenge i, into 22688.
+            // Partial-product check of chunk c for challenge i, into 43648.
             function ppcheck(i, c) {
-                let beta := mload(add(1120, shl(5, i)))
+                let beta := mload(add(864, shl(5, i)))
+                let gamma := mload(add(928, shl(5, i)))
                 let n0 := 1
                 let n1 := 0
                 let d0 := 1
@@ -263,21 +333,21 @@ contract Plonky2Verifier {
                 let end := add(mul(c, 8), 8)
                 if gt(end, 80) { end := 80 }
                 for { let j := mul(c, 8) } lt(j, end) { j := add(j, 1) } {
-                    let w0, w1 := opening(2560, j)
-                    w0 := addmod(w0, mload(add(1184, shl(5, i))), 0xffffffff00000001)
+                    let w0, w1 := opening(14112, j)
+                    w0 := addmod(w0, gamma, 0xffffffff00000001)
                     n0, n1 := numer(n0, n1, w0, w1, beta, j)
                     d0, d1 := denom(d0, d1, w0, w1, beta, j)
                 }
                 // previous accumulator: Z(x) or partial product c - 1; next: partial product c or Z(gx)
-                let a0, a1 := opening(4720, i)
-                if c { a0, a1 := opening(4752, add(mul(i, 9), sub(c, 1))) }
+                let a0, a1 := opening(22752, i)
+                if c { a0, a1 := opening(22880, add(mul(i, 9), sub(c, 1))) }
                 n0, n1 := emul(n0, n1, a0, a1)
                 switch eq(c, 9)
-                case 1 { a0, a1 := opening(5296, i) }
-                default { a0, a1 := opening(4752, add(mul(i, 9), c)) }
+                case 1 { a0, a1 := opening(25056, i) }
+                default { a0, a1 := opening(22880, add(mul(i, 9), c)) }
                 d0, d1 := emul(d0, d1, a0, a1)
                 n0, n1 := esub(n0, n1, d0, d1)
-                st(add(22688, shl(6, add(2, add(mul(i, 10), c)))), n0, n1)
+                st(add(43648, shl(6, add(2, add(mul(i, 10), c)))), n0, n1)
             }
             // Horner of `n` extension terms at `t` with a base-field alpha, onto (v0, v1).
             function horner(t, n, alpha, v0, v1) -> r0, r1 {
@@ -291,60 +361,76 @@ contract Plonky2Verifier {
                 r1 := v1
             }
             function quotientcheck(i) {
-                let alpha := mload(add(1248, shl(5, i)))
-                let v0, v1 := horner(add(40192, 64), 123, alpha, 0, 0)
-                v0, v1 := horner(22688, 22, alpha, v0, v1)
-                let zn0, zn1 := ld(1376)
+                let alpha := mload(add(992, shl(5, i)))
+                let v0, v1 := horner(add(60000, 64), 123, alpha, 0, 0)
+                v0, v1 := horner(43648, 22, alpha, v0, v1)
+                let zn0, zn1 := ld(1120)
                 let q0 := 0
                 let q1 := 0
                 for { let j := 8 } j {} {
                     j := sub(j, 1)
                     q0, q1 := emul(q0, q1, zn0, zn1)
-                    let a0, a1 := opening(5040, add(mul(i, 8), j))
+                    let a0, a1 := opening(24032, add(mul(i, 8), j))
                     q0, q1 := eadd(q0, q1, a0, a1)
                 }
                 zn0, zn1 := esub(zn0, zn1, 1, 0)
                 q0, q1 := emul(q0, q1, zn0, zn1)
                 if iszero(and(eq(q0, v0), eq(q1, v1))) { fail1(0x55d6a7af, i) }
             }
-            function reverse(v, bits) -> r {
-                for { let b := 0 } lt(b, bits) { b := add(b, 1) } { r := or(shl(1, r), and(shr(b, v), 1)) }
-            }
             // Initial trees of one query: Merkle paths, and the alpha-combinations of the opened
-            // values (all polynomials -> 2080, the Z polynomials -> 2080 + 64). Returns the offset
+            // values (all polynomials -> 1952, the Z polynomials -> 1952 + 64). Returns the offset
             // after them.
-            function initial(q, o, idx) -> next {
-                mstore(2080, 0)
-                mstore(add(2080, 32), 0)
+            function initial(o, idx) -> next {
+                let r0 := 0
+                let r1 := 0
+                let ap := 27264
                 for { let k := 0 } lt(k, 4) { k := add(k, 1) } {
-                    let n := mload(add(5728, shl(5, k)))
-                    treecheck(q, k, o, n, idx)
+                    let n := mload(add(5632, shl(5, k)))
+                    treecheck(k, o, n, idx)
                     if eq(k, 2) { zsnext(o) }
-                    accumulate(o, n, add(6304, shl(6, mload(add(5856, shl(5, k))))))
+                    r0, r1 := accumulate(o, n, ap, r0, r1)
+                    ap := add(ap, shl(6, n))
                     o := add(o, add(shl(3, n), mul(25, 15)))
                 }
-                mstore(2080, mod(mload(2080), 0xffffffff00000001))
-                mstore(add(2080, 32), mod(mload(add(2080, 32)), 0xffffffff00000001))
+                mstore(1952, mod(r0, 0xffffffff00000001))
+                mstore(add(1952, 32), mod(r1, 0xffffffff00000001))
                 next := o
             }
-            function treecheck(q, k, o, n, idx) {
+            function treecheck(k, o, n, idx) {
                 let h, ci := merkle(o, shl(3, n), 15, idx)
-                let cap := mload(add(2656, shl(5, ci)))
-                if k { cap := hash25(add(add(po(), mload(add(5984, shl(5, k)))), mul(25, ci))) }
-                if iszero(eq(h, cap)) { fail2(0x742b3db1, q, k) }
+                let cap := mload(add(2560, shl(5, ci)))
+                if k { cap := hash25(add(add(po(), mload(add(5760, shl(5, k)))), mul(25, ci))) }
+                if iszero(eq(h, cap)) { fail2(0x742b3db1, mload(2528), k) }
             }
-            // Adds sum_j v_j alpha^(start + j) into 2080, unreduced (below 2^140).
-            function accumulate(o, n, ap) {
-                let r0 := mload(2080)
-                let r1 := mload(add(2080, 32))
-                for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                    let v := le(add(o, shl(3, j)))
+            // Adds sum_j v_j alpha^j (alpha powers from `ap`) of the n little-endian values at
+            // calldata `o` onto (r0, r1), unreduced: each product is below 2^128 and a query
+            // adds a few hundred, far below 2^256.
+            function accumulate(o, n, ap, r0, r1) -> s0, s1 {
+                for { let end := add(o, shl(3, and(n, not(3)))) } lt(o, end) { o := add(o, 32) } {
+                    let w := bswap4(calldataload(o))
+                    let v := shr(192, w)
                     r0 := add(r0, mul(v, mload(ap)))
                     r1 := add(r1, mul(v, mload(add(ap, 32))))
+                    v := and(shr(128, w), 0xffffffffffffffff)
+                    r0 := add(r0, mul(v, mload(add(ap, 64))))
+                    r1 := add(r1, mul(v, mload(add(ap, 96))))
+                    v := and(shr(64, w), 0xffffffffffffffff)
+                    r0 := add(r0, mul(v, mload(add(ap, 128))))
+                    r1 := add(r1, mul(v, mload(add(ap, 160))))
+                    v := and(w, 0xffffffffffffffff)
+                    r0 := add(r0, mul(v, mload(add(ap, 192))))
+                    r1 := add(r1, mul(v, mload(add(ap, 224))))
+                    ap := add(ap, 256)
+                }
+                for { let r := and(n, 3) } r { r := sub(r, 1) } {
+                    let v := le(o)
+                    r0 := add(r0, mul(v, mload(ap)))
+                    r1 := add(r1, mul(v, mload(add(ap, 32))))
+                    o := add(o, 8)
                     ap := add(ap, 64)
                 }
-                mstore(2080, r0)
-                mstore(add(2080, 32), r1)
+                s0 := r0
+                s1 := r1
             }
             function zsnext(o) {
                 let s0 := 0
@@ -354,173 +440,195 @@ contract Plonky2Verifier {
                 for { let j := 0 } lt(j, 2) { j := add(j, 1) } {
                     let v := le(add(o, shl(3, j)))
                     s0, s1 := eadd(s0, s1, mulmod(v, y0, 0xffffffff00000001), mulmod(v, y1, 0xffffffff00000001))
-                    y0, y1 := emul(y0, y1, mload(1568), mload(add(1568, 32)))
+                    y0, y1 := emul(y0, y1, mload(1312), mload(add(1312, 32)))
                 }
-                st(add(2080, 64), s0, s1)
+                st(add(1952, 64), s0, s1)
             }
-            // Fills 24096 with x - zeta, x - g zeta, then per layer n_l x_(l+1) and beta_l - x_j
-            // for the coset points x_j (kept in 26400), and inverts them all.
+            // Fills 45056 with the base-field values whose inverses the query needs: the norms of
+            // x - zeta and x - g zeta, then per layer n x^n and the norms of beta_l - x_j for
+            // the coset points x_j = c g^rev(j) (j in the proof's order, kept in 47360, with
+            // Re(beta_l) - x_j in 46208), and inverts them all. Norm(a + b X) = a^2 - 7 b^2.
             function denominators(x, idx) {
-                {
-                    let z0, z1 := ld(1312)
-                    st(24096, addmod(x, sub(0xffffffff00000001, z0), 0xffffffff00000001), mod(sub(0xffffffff00000001, z1), 0xffffffff00000001))
-                    z0, z1 := ld(1440)
-                    st(add(24096, 64), addmod(x, sub(0xffffffff00000001, z0), 0xffffffff00000001), mod(sub(0xffffffff00000001, z1), 0xffffffff00000001))
-                }
+                let a := addmod(x, sub(0xffffffff00000001, mload(1056)), 0xffffffff00000001)
+                mstore(46208, a)
+                mstore(45056, addmod(mulmod(a, a, 0xffffffff00000001), mload(1248), 0xffffffff00000001))
+                a := addmod(x, sub(0xffffffff00000001, mload(1184)), 0xffffffff00000001)
+                mstore(add(46208, 32), a)
+                mstore(add(45056, 32), addmod(mulmod(a, a, 0xffffffff00000001), mload(add(1248, 32)), 0xffffffff00000001))
                 let d := 2
                 for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    let bits := mload(add(6112, shl(5, l)))
-                    let arity := shl(bits, 1)
-                    let ga := mload(add(6176, shl(5, l)))
-                    let c := mulmod(x, bpow(ga, sub(arity, reverse(and(idx, sub(arity, 1)), bits))), 0xffffffff00000001)
-                    x := bpow(x, arity)
-                    st(add(24096, shl(6, d)), mulmod(arity, x, 0xffffffff00000001), 0)
-                    d := add(d, 1)
-                    d := cosetdens(l, c, ga, arity, d)
+                    let bits := mload(add(5888, shl(5, l)))
+                    // The coset's first point: x g^(arity - rev(idx mod arity)), from a table.
+                    let c := mulmod(x, mload(add(add(6624, shl(5, mul(l, 16))), shl(5, and(idx, sub(shl(bits, 1), 1))))), 0xffffffff00000001)
+                    x := bsq(x, bits)
+                    mstore(add(45056, shl(5, d)), mulmod(shl(bits, 1), x, 0xffffffff00000001))
+                    d := cosetdens(l, c, shl(bits, 1), add(d, 1))
                     idx := shr(bits, idx)
                 }
-                batchinv(24096, d)
+                batchinv(45056, d)
             }
-            function cosetdens(l, c, ga, arity, d) -> nd {
-                let b0 := mload(add(1632, shl(6, l)))
-                let b1 := mload(add(1632, add(shl(6, l), 32)))
+            // The coset points x_j = c g^rev(j) of layer l from slot d on: x_j, a_j = Re(beta_l) - x_j
+            // and norm_j = a_j^2 - 7 Im(beta_l)^2. Returns the next free slot.
+            function cosetdens(l, c, arity, d) -> nd {
+                let b0 := mload(add(1376, shl(6, l)))
+                let s7 := mload(add(1504, shl(5, l)))
+                let gr := add(7648, shl(5, mul(l, 16)))
                 for { let j := 0 } lt(j, arity) { j := add(j, 1) } {
-                    st(add(24096, shl(6, d)), addmod(b0, sub(0xffffffff00000001, c), 0xffffffff00000001), b1)
-                    mstore(add(26400, shl(5, d)), c)
-                    c := mulmod(c, ga, 0xffffffff00000001)
-                    d := add(d, 1)
+                    let q := shl(5, add(d, j))
+                    let pt := mulmod(c, mload(add(gr, shl(5, j))), 0xffffffff00000001)
+                    mstore(add(47360, q), pt)
+                    pt := addmod(b0, sub(0xffffffff00000001, pt), 0xffffffff00000001)
+                    mstore(add(46208, q), pt)
+                    mstore(add(45056, q), addmod(mulmod(pt, pt, 0xffffffff00000001), s7, 0xffffffff00000001))
                 }
-                nd := d
+                nd := add(d, arity)
             }
             // The opened coset must hold the carried value (e0, e1) at x's position.
-            function checkopen(q, l, o, idx, bits, e0, e1) {
-                let w := shl(4, and(idx, sub(shl(bits, 1), 1)))
-                if iszero(and(eq(le(add(o, w)), e0), eq(le(add(o, add(w, 8))), e1))) { fail2(0xfab825aa, q, l) }
+            // (the opening of x itself at calldata `o`)
+            function checkopen(l, o, e0, e1) {
+                let w := bswap4(calldataload(o))
+                if iszero(and(eq(shr(192, w), e0), eq(and(shr(128, w), 0xffffffffffffffff), e1))) { fail2(0xfab825aa, mload(2528), l) }
             }
-            // y_j x_j / (beta - x_j) for coset point j, y_j = evals[reverse_bits(j)].
-            function foldterm(o, bits, d, j) -> y0, y1 {
-                let rj := shl(4, reverse(j, bits))
-                let s := add(d, add(j, 1))
-                let xj := mload(add(26400, shl(5, s)))
-                y0 := mulmod(le(add(o, rj)), xj, 0xffffffff00000001)
-                y1 := mulmod(le(add(o, add(rj, 8))), xj, 0xffffffff00000001)
-                y0, y1 := emul(y0, y1, mload(add(24096, shl(6, s))), mload(add(24096, add(shl(6, s), 32))))
+            // The coset's interpolant at beta_l: (beta^n - x^n) / (n x^n) sum_j y_j x_j / (beta - x_j),
+            // where 1 / (beta - x_j) = (a_j - b1 X) / norm_j with a_j = b0 - x_j.
+            function fold(l, o, arity, d, xn) -> f0, f1 {
+                let nb1 := mload(add(1568, shl(5, l)))
+                let s0, s1 := foldsum(o, arity, d, nb1, mulmod(7, nb1, 0xffffffff00000001))
+                let inv := mload(add(45056, shl(5, d)))
+                let b0, b1 := ld(add(1632, shl(6, l)))
+                b0 := mulmod(addmod(b0, sub(0xffffffff00000001, xn), 0xffffffff00000001), inv, 0xffffffff00000001)
+                b1 := mulmod(b1, inv, 0xffffffff00000001)
+                f0, f1 := emul(mod(s0, 0xffffffff00000001), mod(s1, 0xffffffff00000001), b0, b1)
             }
-            // The coset's interpolant at beta_l: (beta^n - x^n) / (n x^n) sum_j y_j x_j / (beta - x_j).
-            function fold(l, o, bits, d, xn) -> f0, f1 {
-                for { let j := 0 } lt(j, shl(bits, 1)) { j := add(j, 1) } {
-                    let y0, y1 := foldterm(o, bits, d, j)
-                    f0, f1 := eadd(f0, f1, y0, y1)
-                }
-                let b0, b1 := ld(add(1760, shl(6, l)))
-                b0, b1 := esub(b0, b1, xn, 0)
-                f0, f1 := emul(f0, f1, b0, b1)
-                f0, f1 := emul(f0, f1, mload(add(24096, shl(6, d))), mload(add(24096, add(shl(6, d), 32))))
-            }
-            function layermerkle(q, l, o, idx, bits) {
-                let h, ci := merkle(o, shl(4, shl(bits, 1)), mload(add(6240, shl(5, l))), shr(bits, idx))
-                if iszero(eq(h, hash25(add(add(add(po(), 5328), mul(l, mul(25, 16))), mul(25, ci))))) {
-                    fail2(0x742b3db1, q, add(4, l))
+            // sum_j y_j x_j (a_j - b1 X) / norm_j, unreduced (each term below 2^128), with
+            // nb1 = -b1 and nb17 = -7 b1: (y0 + y1 X)(a - b1 X) = (y0 a - 7 y1 b1) + (y1 a - y0 b1) X.
+            function foldsum(o, arity, d, nb1, nb17) -> s0, s1 {
+                for { let j := 0 } lt(j, arity) { j := add(j, 1) } {
+                    let w := bswap4(calldataload(add(o, shl(4, j))))
+                    let q := shl(5, add(d, add(j, 1)))
+                    let t := mulmod(mload(add(47360, q)), mload(add(45056, q)), 0xffffffff00000001)
+                    q := mload(add(46208, q))
+                    s0 := add(s0, mul(mod(add(mul(shr(192, w), q), mul(and(shr(128, w), 0xffffffffffffffff), nb17)), 0xffffffff00000001), t))
+                    s1 := add(s1, mul(mod(add(mul(and(shr(128, w), 0xffffffffffffffff), q), mul(shr(192, w), nb1)), 0xffffffff00000001), t))
                 }
             }
-            // alpha^NCH (R0 - ro0)/(x - zeta) + (R1 - ro1)/(x - g zeta)
+            // The layer's coset (at calldata `o`, index `ci` in its tree) against the layer's cap;
+            // returns the offset after its Merkle path.
+            function layermerkle(l, o, ci, arity) -> next {
+                let depth := mload(add(5952, shl(5, l)))
+                let h, c := merkle(o, shl(4, arity), depth, ci)
+                if iszero(eq(h, hash25(add(add(add(po(), 5328), mul(l, mul(25, 16))), mul(25, c))))) {
+                    fail2(0x742b3db1, mload(2528), add(4, l))
+                }
+                next := add(o, add(shl(4, arity), mul(25, depth)))
+            }
+            // alpha^NCH (R0 - ro0) / (x - zeta) + (R1 - ro1) / (x - g zeta), where
+            // 1 / (x - z) = ((x - z0) + z1 X) / norm.
             function combined() -> e0, e1 {
-                e0, e1 := ld(2080)
-                let a0, a1 := ld(1888)
-                e0, e1 := esub(e0, e1, a0, a1)
-                a0, a1 := ld(24096)
+                let i0 := mload(45056)
+                let a0, a1 := ld(1760)
+                e0, e1 := esub(mload(1952), mload(add(1952, 32)), a0, a1)
+                e0, e1 := emul(e0, e1, mulmod(mload(46208), i0, 0xffffffff00000001), mulmod(mload(add(1056, 32)), i0, 0xffffffff00000001))
+                a0, a1 := ld(1888)
                 e0, e1 := emul(e0, e1, a0, a1)
-                a0, a1 := ld(2016)
-                e0, e1 := emul(e0, e1, a0, a1)
-                let b0, b1 := ld(add(2080, 64))
-                a0, a1 := ld(1952)
-                b0, b1 := esub(b0, b1, a0, a1)
-                a0, a1 := ld(add(24096, 64))
-                b0, b1 := emul(b0, b1, a0, a1)
+                let i1 := mload(add(45056, 32))
+                a0, a1 := ld(1824)
+                let b0, b1 := esub(mload(add(1952, 64)), mload(add(1952, 96)), a0, a1)
+                b0, b1 := emul(b0, b1, mulmod(mload(add(46208, 32)), i1, 0xffffffff00000001), mulmod(mload(add(1184, 32)), i1, 0xffffffff00000001))
                 e0, e1 := eadd(e0, e1, b0, b1)
             }
             function query(q) {
-                let idx := mload(add(2208, shl(5, q)))
-                let o := add(add(po(), 6128), mul(q, 4510))
-                let x := mulmod(14293326489335486720, bpow(8982441859486529725, reverse(idx, 19)), 0xffffffff00000001)
-                o := initial(q, o, idx)
+                mstore(2528, q)
+                let idx := mload(add(2080, shl(5, q)))
+                let o := initial(add(add(po(), 6128), mul(q, 4510)), idx)
+                // x = g omega^reverse_bits(idx): bit b of idx brings omega^(2^(LDE_BITS - 1 - b)).
+                let x := 14293326489335486720
+                for { let b := 0 } lt(b, 19) { b := add(b, 1) } {
+                    if and(shr(b, idx), 1) { x := mulmod(x, mload(add(6016, shl(5, b))), 0xffffffff00000001) }
+                }
                 denominators(x, idx)
                 let e0, e1 := combined()
                 let d := 2
                 for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    let bits := mload(add(6112, shl(5, l)))
-                    checkopen(q, l, o, idx, bits, e0, e1)
-                    e0, e1 := fold(l, o, bits, d, bpow(x, shl(bits, 1)))
-                    layermerkle(q, l, o, idx, bits)
-                    o := add(o, add(shl(4, shl(bits, 1)), mul(25, mload(add(6240, shl(5, l))))))
+                    let bits := mload(add(5888, shl(5, l)))
+                    checkopen(l, add(o, shl(4, and(idx, sub(shl(bits, 1), 1)))), e0, e1)
+                    x := bsq(x, bits)
+                    e0, e1 := fold(l, o, shl(bits, 1), d, x)
                     d := add(d, add(shl(bits, 1), 1))
                     idx := shr(bits, idx)
-                    x := bpow(x, shl(bits, 1))
+                    o := layermerkle(l, o, idx, shl(bits, 1))
                 }
-                finalcheck(q, x, e0, e1)
+                finalcheck(x, e0, e1)
             }
-            function finalcheck(q, x, e0, e1) {
+            function finalcheck(x, e0, e1) {
                 let f0 := 0
                 let f1 := 0
-                for { let j := 32 } j {} {
-                    j := sub(j, 1)
-                    let a0, a1 := opening(69268, j)
-                    f0 := addmod(mulmod(f0, x, 0xffffffff00000001), a0, 0xffffffff00000001)
-                    f1 := addmod(mulmod(f1, x, 0xffffffff00000001), a1, 0xffffffff00000001)
+                for { let p := add(25184, shl(6, 32)) } gt(p, 25184) {} {
+                    p := sub(p, 64)
+                    f0 := addmod(mulmod(f0, x, 0xffffffff00000001), mload(p), 0xffffffff00000001)
+                    f1 := addmod(mulmod(f1, x, 0xffffffff00000001), mload(add(p, 32)), 0xffffffff00000001)
                 }
-                if iszero(and(eq(f0, e0), eq(f1, e1))) { fail1(0xf6f51430, q) }
+                if iszero(and(eq(f0, e0), eq(f1, e1))) { fail1(0xf6f51430, mload(2528)) }
             }
 
             function friprecompute() {
                 // Powers of the FRI alpha, the reduced openings of both batches, the shift
-                // alpha^NCH between them, g zeta, and beta_l^arity_l.
-                let a0, a1 := ld(1568)
+                // alpha^NCH between them, g zeta, beta_l^arity_l, and the norms' constant terms.
+                let a0, a1 := ld(1312)
                 let x0 := 1
                 let x1 := 0
                 let r0 := 0
                 let r1 := 0
                 for { let j := 0 } lt(j, 256) { j := add(j, 1) } {
-                    st(add(6304, shl(6, j)), x0, x1)
-                    let t0, t1 := opening(1200, j)
+                    st(add(27264, shl(6, j)), x0, x1)
+                    let t0, t1 := opening(8672, j)
                     t0, t1 := emul(x0, x1, t0, t1)
                     r0, r1 := eadd(r0, r1, t0, t1)
                     x0, x1 := emul(x0, x1, a0, a1)
                 }
-                st(1888, r0, r1)
+                st(1760, r0, r1)
                 reducednext()
                 betapowers()
             }
             function reducednext() {
-                let a0, a1 := ld(1568)
+                let a0, a1 := ld(1312)
                 let x0 := 1
                 let x1 := 0
                 let r0 := 0
                 let r1 := 0
                 for { let j := 0 } lt(j, 2) { j := add(j, 1) } {
-                    let t0, t1 := opening(5296, j)
+                    let t0, t1 := opening(25056, j)
                     t0, t1 := emul(x0, x1, t0, t1)
                     r0, r1 := eadd(r0, r1, t0, t1)
                     x0, x1 := emul(x0, x1, a0, a1)
                 }
-                st(1952, r0, r1)
-                st(2016, x0, x1)
+                st(1824, r0, r1)
+                st(1888, x0, x1)
+            }
+            // -7 c^2 for the imaginary part c of zeta, g zeta and each beta_l; -Im(beta_l).
+            function negsq7(c) -> r {
+                r := sub(0xffffffff00000001, mulmod(7, mulmod(c, c, 0xffffffff00000001), 0xffffffff00000001))
             }
             function betapowers() {
-                let z0, z1 := ld(1312)
-                st(1440, mulmod(z0, 4308460244895131701, 0xffffffff00000001), mulmod(z1, 4308460244895131701, 0xffffffff00000001))
+                let z0, z1 := ld(1056)
+                st(1184, mulmod(z0, 4308460244895131701, 0xffffffff00000001), mulmod(z1, 4308460244895131701, 0xffffffff00000001))
+                mstore(1248, negsq7(z1))
+                mstore(add(1248, 32), negsq7(mload(add(1184, 32))))
                 for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
-                    let b0, b1 := ld(add(1632, shl(6, l)))
-                    for { let i := 0 } lt(i, mload(add(6112, shl(5, l)))) { i := add(i, 1) } { b0, b1 := emul(b0, b1, b0, b1) }
-                    st(add(1760, shl(6, l)), b0, b1)
+                    let b0, b1 := ld(add(1376, shl(6, l)))
+                    mstore(add(1504, shl(5, l)), negsq7(b1))
+                    mstore(add(1568, shl(5, l)), mod(sub(0xffffffff00000001, b1), 0xffffffff00000001))
+                    for { let i := 0 } lt(i, mload(add(5888, shl(5, l)))) { i := add(i, 1) } { b0, b1 := emul(b0, b1, b0, b1) }
+                    st(add(1632, shl(6, l)), b0, b1)
                 }
             }
             // zeta^n, and the Z(x) = 1 terms L_0(zeta) (Z_i(zeta) - 1).
             function zterms() {
-                let z0, z1 := ld(1312)
+                let z0, z1 := ld(1056)
                 let n0 := z0
                 let n1 := z1
                 for { let i := 0 } lt(i, 13) { i := add(i, 1) } { n0, n1 := emul(n0, n1, n0, n1) }
-                st(1376, n0, n1)
+                st(1120, n0, n1)
                 // L_0(zeta) = (zeta^n - 1) / (n (zeta - 1))
                 let a0, a1 := esub(z0, z1, 1, 0)
                 a0, a1 := emul(a0, a1, 8192, 0)
@@ -528,137 +636,217 @@ contract Plonky2Verifier {
                 n0, n1 := esub(n0, n1, 1, 0)
                 a0, a1 := emul(a0, a1, n0, n1)
                 for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                    let x0, x1 := opening(4720, i)
+                    let x0, x1 := opening(22752, i)
                     x0, x1 := esub(x0, x1, 1, 0)
                     x0, x1 := emul(x0, x1, a0, a1)
-                    st(add(22688, shl(6, i)), x0, x1)
+                    st(add(43648, shl(6, i)), x0, x1)
                 }
             }
             // ---------------------------------------------------------------- tables
-            mstore(960, proof.offset)
-            mstore(2656, 0x2db20ecd6d8b048b0fe2a3458bcbc01b0ff99e4e6653edd05a00000000000000)
-            mstore(2688, 0x27758b73f317b31d2508f7c408a8cec078125b9f6b0e3c081600000000000000)
-            mstore(2720, 0x0779843ccbc466280459a45c0789e4dd017bb45167a9793f6100000000000000)
-            mstore(2752, 0x03ccdcdbfd1fd25232f457d05d4323e73222f344039ca3431100000000000000)
-            mstore(2784, 0x48abb76873bf90188caa00030691742e6dd520323a72c0e38300000000000000)
-            mstore(2816, 0x5b04dd7349bbbd4c87d970adde64bbbb02d4474bf28bfb381700000000000000)
-            mstore(2848, 0x23df904a036de7f1dbe4da51114490a8acc7ffbf0c3484c8b000000000000000)
-            mstore(2880, 0x90c29ba2292807c413ca2098eb9a507ba0e85cd5e32a0cb56f00000000000000)
-            mstore(2912, 0xce68522f7d977481254077be355bb6a41cfe5ce44460eb26da00000000000000)
-            mstore(2944, 0xb36885e7c52c45525aab328c6d3dba1a951124296f9536ffc500000000000000)
-            mstore(2976, 0xdff6c53e8c861d92247980c9e644f7fcf227a4a0c4c68cb02e00000000000000)
-            mstore(3008, 0x9925a00ff6f1db9a1e16f1b0bf889065b6487265e6fe248bf000000000000000)
-            mstore(3040, 0x2756eabdbb118c08b291cf2d784fa6457b44068b7ae402ec8c00000000000000)
-            mstore(3072, 0x0c15f076405dfe07dec91b2132092c3ea12f0529c345ee7bdd00000000000000)
-            mstore(3104, 0x0d2884c0c01cbc6281cb93abdb1e563e5522b01a4378421a5d00000000000000)
-            mstore(3136, 0x58531b5db0cf2afb7bfdd7fd0fc07f0db67e272b5577df3a0b00000000000000)
-            mstore(3168, 1)
-            mstore(3200, 14293326489335486720)
-            mstore(3232, 4700049436776250445)
-            mstore(3264, 3541557213422017946)
-            mstore(3296, 18196947516708736925)
-            mstore(3328, 15817657382918473249)
-            mstore(3360, 13907817722130613464)
-            mstore(3392, 10952810625341944941)
-            mstore(3424, 6203009912824666656)
-            mstore(3456, 3300053643433736875)
-            mstore(3488, 6744005316595460895)
-            mstore(3520, 15739729861593455007)
-            mstore(3552, 261242591546957104)
-            mstore(3584, 15971894691377196519)
-            mstore(3616, 16201670926897260089)
-            mstore(3648, 8415742645426514154)
-            mstore(3680, 11796957557555108937)
-            mstore(3712, 16294407261451109534)
-            mstore(3744, 5598800393413128961)
-            mstore(3776, 15563455834725815206)
-            mstore(3808, 1764867128134410509)
-            mstore(3840, 7162174829468034425)
-            mstore(3872, 3755871071604584538)
-            mstore(3904, 4342271783305288164)
-            mstore(3936, 12880969007487790240)
-            mstore(3968, 10677306222450711949)
-            mstore(4000, 6504175050764636243)
-            mstore(4032, 5111390403385516632)
-            mstore(4064, 13022173847108028602)
-            mstore(4096, 13993386182188331211)
-            mstore(4128, 17852688572278391749)
-            mstore(4160, 13748656795736045903)
-            mstore(4192, 1633629184600895140)
-            mstore(4224, 4529011729897082393)
-            mstore(4256, 4906629816328734350)
-            mstore(4288, 12354457273844909068)
-            mstore(4320, 11030994060168315240)
-            mstore(4352, 5132927100884704451)
-            mstore(4384, 1903334112240650810)
-            mstore(4416, 11300350282455140548)
-            mstore(4448, 12947495166068534688)
-            mstore(4480, 7280050037032595918)
-            mstore(4512, 2325750220496619057)
-            mstore(4544, 9863469300860708700)
-            mstore(4576, 5927058137232203163)
-            mstore(4608, 18296775548535963806)
-            mstore(4640, 16027760200278862284)
-            mstore(4672, 3198226309374699824)
-            mstore(4704, 17159143107915980371)
-            mstore(4736, 4742102661775960192)
-            mstore(4768, 5942453867077433164)
-            mstore(4800, 12359909013026785218)
-            mstore(4832, 12296487080408661428)
-            mstore(4864, 14401603032726340600)
-            mstore(4896, 18340875264408803468)
-            mstore(4928, 8906999085452790476)
-            mstore(4960, 11753455510941625388)
-            mstore(4992, 3159781736502437645)
-            mstore(5024, 3690235712498808163)
-            mstore(5056, 16869124931580068791)
-            mstore(5088, 7948505852798141842)
-            mstore(5120, 4267625380418386787)
-            mstore(5152, 10384476522904372165)
-            mstore(5184, 8329181427250703158)
-            mstore(5216, 4330207543506945610)
-            mstore(5248, 833510845038654548)
-            mstore(5280, 8836109905071273552)
-            mstore(5312, 17461172238536664200)
-            mstore(5344, 7507668114706621706)
-            mstore(5376, 10436382014321953781)
-            mstore(5408, 8399564173061725609)
-            mstore(5440, 5202025295353182265)
-            mstore(5472, 7131181789704110196)
-            mstore(5504, 2721005760266608278)
-            mstore(5536, 16098153662796521606)
-            mstore(5568, 2994147549514928958)
-            mstore(5600, 2352027076596130080)
-            mstore(5632, 11017795050405368910)
-            mstore(5664, 10381049954328279003)
-            mstore(5696, 3834749477258943827)
-            mstore(5728, 85)
-            mstore(5856, 0)
-            mstore(5760, 135)
-            mstore(5888, 85)
-            mstore(5792, 20)
-            mstore(5920, 220)
-            mstore(5824, 16)
-            mstore(5952, 240)
-            mstore(6016, 0)
-            mstore(6048, 400)
-            mstore(6080, 800)
-            mstore(6112, 4)
-            mstore(6176, 4096)
-            mstore(6240, 11)
-            mstore(6144, 4)
-            mstore(6208, 4096)
-            mstore(6272, 7)
+            mstore(704, proof.offset)
+            mstore(2560, 0x2db20ecd6d8b048b0fe2a3458bcbc01b0ff99e4e6653edd05a00000000000000)
+            mstore(2592, 0x27758b73f317b31d2508f7c408a8cec078125b9f6b0e3c081600000000000000)
+            mstore(2624, 0x0779843ccbc466280459a45c0789e4dd017bb45167a9793f6100000000000000)
+            mstore(2656, 0x03ccdcdbfd1fd25232f457d05d4323e73222f344039ca3431100000000000000)
+            mstore(2688, 0x48abb76873bf90188caa00030691742e6dd520323a72c0e38300000000000000)
+            mstore(2720, 0x5b04dd7349bbbd4c87d970adde64bbbb02d4474bf28bfb381700000000000000)
+            mstore(2752, 0x23df904a036de7f1dbe4da51114490a8acc7ffbf0c3484c8b000000000000000)
+            mstore(2784, 0x90c29ba2292807c413ca2098eb9a507ba0e85cd5e32a0cb56f00000000000000)
+            mstore(2816, 0xce68522f7d977481254077be355bb6a41cfe5ce44460eb26da00000000000000)
+            mstore(2848, 0xb36885e7c52c45525aab328c6d3dba1a951124296f9536ffc500000000000000)
+            mstore(2880, 0xdff6c53e8c861d92247980c9e644f7fcf227a4a0c4c68cb02e00000000000000)
+            mstore(2912, 0x9925a00ff6f1db9a1e16f1b0bf889065b6487265e6fe248bf000000000000000)
+            mstore(2944, 0x2756eabdbb118c08b291cf2d784fa6457b44068b7ae402ec8c00000000000000)
+            mstore(2976, 0x0c15f076405dfe07dec91b2132092c3ea12f0529c345ee7bdd00000000000000)
+            mstore(3008, 0x0d2884c0c01cbc6281cb93abdb1e563e5522b01a4378421a5d00000000000000)
+            mstore(3040, 0x58531b5db0cf2afb7bfdd7fd0fc07f0db67e272b5577df3a0b00000000000000)
+            mstore(3072, 1)
+            mstore(3104, 14293326489335486720)
+            mstore(3136, 4700049436776250445)
+            mstore(3168, 3541557213422017946)
+            mstore(3200, 18196947516708736925)
+            mstore(3232, 15817657382918473249)
+            mstore(3264, 13907817722130613464)
+            mstore(3296, 10952810625341944941)
+            mstore(3328, 6203009912824666656)
+            mstore(3360, 3300053643433736875)
+            mstore(3392, 6744005316595460895)
+            mstore(3424, 15739729861593455007)
+            mstore(3456, 261242591546957104)
+            mstore(3488, 15971894691377196519)
+            mstore(3520, 16201670926897260089)
+            mstore(3552, 8415742645426514154)
+            mstore(3584, 11796957557555108937)
+            mstore(3616, 16294407261451109534)
+            mstore(3648, 5598800393413128961)
+            mstore(3680, 15563455834725815206)
+            mstore(3712, 1764867128134410509)
+            mstore(3744, 7162174829468034425)
+            mstore(3776, 3755871071604584538)
+            mstore(3808, 4342271783305288164)
+            mstore(3840, 12880969007487790240)
+            mstore(3872, 10677306222450711949)
+            mstore(3904, 6504175050764636243)
+            mstore(3936, 5111390403385516632)
+            mstore(3968, 13022173847108028602)
+            mstore(4000, 13993386182188331211)
+            mstore(4032, 17852688572278391749)
+            mstore(4064, 13748656795736045903)
+            mstore(4096, 1633629184600895140)
+            mstore(4128, 4529011729897082393)
+            mstore(4160, 4906629816328734350)
+            mstore(4192, 12354457273844909068)
+            mstore(4224, 11030994060168315240)
+            mstore(4256, 5132927100884704451)
+            mstore(4288, 1903334112240650810)
+            mstore(4320, 11300350282455140548)
+            mstore(4352, 12947495166068534688)
+            mstore(4384, 7280050037032595918)
+            mstore(4416, 2325750220496619057)
+            mstore(4448, 9863469300860708700)
+            mstore(4480, 5927058137232203163)
+            mstore(4512, 18296775548535963806)
+            mstore(4544, 16027760200278862284)
+            mstore(4576, 3198226309374699824)
+            mstore(4608, 17159143107915980371)
+            mstore(4640, 4742102661775960192)
+            mstore(4672, 5942453867077433164)
+            mstore(4704, 12359909013026785218)
+            mstore(4736, 12296487080408661428)
+            mstore(4768, 14401603032726340600)
+            mstore(4800, 18340875264408803468)
+            mstore(4832, 8906999085452790476)
+            mstore(4864, 11753455510941625388)
+            mstore(4896, 3159781736502437645)
+            mstore(4928, 3690235712498808163)
+            mstore(4960, 16869124931580068791)
+            mstore(4992, 7948505852798141842)
+            mstore(5024, 4267625380418386787)
+            mstore(5056, 10384476522904372165)
+            mstore(5088, 8329181427250703158)
+            mstore(5120, 4330207543506945610)
+            mstore(5152, 833510845038654548)
+            mstore(5184, 8836109905071273552)
+            mstore(5216, 17461172238536664200)
+            mstore(5248, 7507668114706621706)
+            mstore(5280, 10436382014321953781)
+            mstore(5312, 8399564173061725609)
+            mstore(5344, 5202025295353182265)
+            mstore(5376, 7131181789704110196)
+            mstore(5408, 2721005760266608278)
+            mstore(5440, 16098153662796521606)
+            mstore(5472, 2994147549514928958)
+            mstore(5504, 2352027076596130080)
+            mstore(5536, 11017795050405368910)
+            mstore(5568, 10381049954328279003)
+            mstore(5600, 3834749477258943827)
+            mstore(5632, 85)
+            mstore(5664, 135)
+            mstore(5696, 20)
+            mstore(5728, 16)
+            mstore(5792, 0)
+            mstore(5824, 400)
+            mstore(5856, 800)
+            mstore(6016, 18446744069414584320)
+            mstore(6048, 281474976710656)
+            mstore(6080, 16777216)
+            mstore(6112, 4096)
+            mstore(6144, 64)
+            mstore(6176, 8)
+            mstore(6208, 2198989700608)
+            mstore(6240, 4404853092538523347)
+            mstore(6272, 6434636298004421797)
+            mstore(6304, 4255134452441852017)
+            mstore(6336, 9113133275150391358)
+            mstore(6368, 4355325209153869931)
+            mstore(6400, 4308460244895131701)
+            mstore(6432, 7126024226993609386)
+            mstore(6464, 1873558160482552414)
+            mstore(6496, 8167150655112846419)
+            mstore(6528, 5718075921287398682)
+            mstore(6560, 3411401055030829696)
+            mstore(6592, 8982441859486529725)
+            mstore(5888, 4)
+            mstore(5952, 11)
+            mstore(6624, 1)
+            mstore(7648, 1)
+            mstore(6656, 18446744069414584320)
+            mstore(7680, 18446744069414584320)
+            mstore(6688, 18446462594437873665)
+            mstore(7712, 281474976710656)
+            mstore(6720, 281474976710656)
+            mstore(7744, 18446462594437873665)
+            mstore(6752, 18446742969902956801)
+            mstore(7776, 16777216)
+            mstore(6784, 1099511627520)
+            mstore(7808, 18446744069397807105)
+            mstore(6816, 18446744069397807105)
+            mstore(7840, 1099511627520)
+            mstore(6848, 16777216)
+            mstore(7872, 18446742969902956801)
+            mstore(6880, 18442240469788262401)
+            mstore(7904, 4096)
+            mstore(6912, 4503599626321920)
+            mstore(7936, 18446744069414580225)
+            mstore(6944, 18446744000695107585)
+            mstore(7968, 1152921504606846976)
+            mstore(6976, 68719476736)
+            mstore(8000, 17293822564807737345)
+            mstore(7008, 17293822564807737345)
+            mstore(8032, 68719476736)
+            mstore(7040, 1152921504606846976)
+            mstore(8064, 18446744000695107585)
+            mstore(7072, 18446744069414580225)
+            mstore(8096, 4503599626321920)
+            mstore(7104, 4096)
+            mstore(8128, 18442240469788262401)
+            mstore(5920, 4)
+            mstore(5984, 7)
+            mstore(7136, 1)
+            mstore(8160, 1)
+            mstore(7168, 18446744069414584320)
+            mstore(8192, 18446744069414584320)
+            mstore(7200, 18446462594437873665)
+            mstore(8224, 281474976710656)
+            mstore(7232, 281474976710656)
+            mstore(8256, 18446462594437873665)
+            mstore(7264, 18446742969902956801)
+            mstore(8288, 16777216)
+            mstore(7296, 1099511627520)
+            mstore(8320, 18446744069397807105)
+            mstore(7328, 18446744069397807105)
+            mstore(8352, 1099511627520)
+            mstore(7360, 16777216)
+            mstore(8384, 18446742969902956801)
+            mstore(7392, 18442240469788262401)
+            mstore(8416, 4096)
+            mstore(7424, 4503599626321920)
+            mstore(8448, 18446744069414580225)
+            mstore(7456, 18446744000695107585)
+            mstore(8480, 1152921504606846976)
+            mstore(7488, 68719476736)
+            mstore(8512, 17293822564807737345)
+            mstore(7520, 17293822564807737345)
+            mstore(8544, 68719476736)
+            mstore(7552, 1152921504606846976)
+            mstore(8576, 18446744000695107585)
+            mstore(7584, 18446744069414580225)
+            mstore(8608, 4503599626321920)
+            mstore(7616, 4096)
+            mstore(8640, 18442240469788262401)
 
+            // The openings, the final polynomial and the PoW witness as words, all canonical.
+            lewords(add(proof.offset, 1200), 8672, 516)
+            lewords(add(proof.offset, 69268), 25184, add(64, 1))
 
             // ---------------------------------------------------------------- public inputs hash
             {
-                let c := 31008
+                let c := 50816
                 mstore(c, shl(224, 0xb0635f6d))
                 mstore(add(c, 4), 32)
                 mstore(add(c, 36), 8)
                 calldatacopy(add(c, 68), publicInputs.offset, shl(5, 8))
-                if iszero(staticcall(gas(), g, c, add(68, shl(5, 8)), 992, 128)) {
+                if iszero(staticcall(gas(), g, c, add(68, shl(5, 8)), 736, 128)) {
                     returndatacopy(0, 0, returndatasize())
                     revert(0, returndatasize())
                 }
@@ -666,66 +854,47 @@ contract Plonky2Verifier {
 
             // ---------------------------------------------------------------- transcript
             let p := proof.offset
-            observe(6)
-            observe(4)
-            observe(20)
-            observe(1)
-            observe(4)
-            observe(5)
-            observe(14)
-            observe(0)
-            observe(13)
-            observe(4)
-            observe(4)
-            observe(24157162529270362)
-            observe(62129182326941149)
-            observe(41362270926342918)
-            observe(2857271744)
+            absorbword(0x0600000000000000040000000000000014000000000000000100000000000000, 4)
+            absorbword(0x040000000000000005000000000000000e000000000000000000000000000000, 4)
+            absorbword(0x0d00000000000000040000000000000004000000000000005aaa56b3cfd25500, 4)
+            absorbword(0xdd65c88229badc00060bab29c4f29200c0814eaa000000000000000000000000, 3)
 
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } { observe(mload(add(992, shl(5, i)))) }
+            absorbword(or(or(shl(192, shr(192, bswap4(shl(192, mload(736))))), shl(128, shr(192, bswap4(shl(192, mload(add(736, 32))))))), or(shl(64, shr(192, bswap4(shl(192, mload(add(736, 64)))))), shr(192, bswap4(shl(192, mload(add(736, 96))))))), 4)
             observecap(add(p, 0))
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } { mstore(add(1120, shl(5, i)), challenge()) }
+            for { let i := 0 } lt(i, 4) { i := add(i, 1) } { mstore(add(864, shl(5, i)), challenge()) }
             observecap(add(p, 400))
-            for { let i := 0 } lt(i, 2) { i := add(i, 1) } { mstore(add(1248, shl(5, i)), challenge()) }
+            for { let i := 0 } lt(i, 2) { i := add(i, 1) } { mstore(add(992, shl(5, i)), challenge()) }
             observecap(add(p, 800))
+            mstore(1056, challenge())
+            mstore(add(1056, 32), challenge())
+            // Openings: every base element, zeta batch then zeta-next batch, as stored.
+            absorbcd(add(p, 1200), 516)
             mstore(1312, challenge())
             mstore(add(1312, 32), challenge())
-            // Openings: every base element, zeta batch then zeta-next batch, as stored.
-            for { let i := 0 } lt(i, 516) { i := add(i, 1) } {
-                observe(be(add(add(p, 1200), shl(3, i))))
-            }
-            mstore(1568, challenge())
-            mstore(add(1568, 32), challenge())
             for { let l := 0 } lt(l, 2) { l := add(l, 1) } {
                 observecap(add(add(p, 5328), mul(l, mul(25, 16))))
-                mstore(add(1632, shl(6, l)), challenge())
-                mstore(add(1632, add(shl(6, l), 32)), challenge())
+                mstore(add(1376, shl(6, l)), challenge())
+                mstore(add(1376, add(shl(6, l), 32)), challenge())
             }
-            for { let i := 0 } lt(i, 64) { i := add(i, 1) } {
-                observe(be(add(add(p, 69268), shl(3, i))))
-            }
-            observe(be(add(p, 69780)))
+            absorbcd(add(p, 69268), 64)
+            absorbcd(add(p, 69780), 1)
             if iszero(lt(challenge(), shl(sub(64, 20), 1))) { fail(0xb1e63325) }
             for { let i := 0 } lt(i, 14) { i := add(i, 1) } {
-                mstore(add(2208, shl(5, i)), mod(challenge(), shl(19, 1)))
+                mstore(add(2080, shl(5, i)), mod(challenge(), shl(19, 1)))
             }
 
             // ---------------------------------------------------------------- gate constraints
             {
-                let c := 31008
+                let c := 50816
                 mstore(c, shl(224, 0xeaf160e3))
                 mstore(add(c, 4), 32)
                 mstore(add(c, 36), 284)
                 let d := add(c, 68)
-                for { let i := 0 } lt(i, 10) { i := add(i, 1) } {
-                    mstore(add(d, shl(5, i)), shr(192, calldataload(add(add(p, 1200), shl(3, i)))))
-                }
+                mcopy(d, 8672, shl(5, 10))
                 d := add(d, shl(5, 10))
-                for { let i := 0 } lt(i, 270) { i := add(i, 1) } {
-                    mstore(add(d, shl(5, i)), shr(192, calldataload(add(add(p, 2560), shl(3, i)))))
-                }
-                mcopy(add(d, shl(5, 270)), 992, 128)
-                if iszero(staticcall(gas(), g, c, add(68, shl(5, 284)), 40192, add(64, shl(6, 123)))) {
+                mcopy(d, 14112, shl(5, 270))
+                mcopy(add(d, shl(5, 270)), 736, 128)
+                if iszero(staticcall(gas(), g, c, add(68, shl(5, 284)), 60000, add(64, shl(6, 123)))) {
                     fail(0x3204506f)
                 }
             }

@@ -33,58 +33,53 @@ contract WrapperGateEvaluator {
             calldatacopy(12512, vars.offset, 9088)
 
             function wa(j) -> p { p := add(12832, shl(6, j)) }
-            function ka(j) -> p { p := add(12704, shl(6, j)) }
-            function ld(p) -> a0, a1 { a0 := mload(p) a1 := mload(add(p, 32)) }
-            function emul(a0, a1, b0, b1) -> c0, c1 {
-                c0 := mod(add(mul(a0, b0), mul(7, mul(a1, b1))), 0xffffffff00000001)
-                c1 := mod(add(mul(a0, b1), mul(a1, b0)), 0xffffffff00000001)
+            // out[ci] += filter * (c0, c1); the filter (f0, f1, 7 f1) is at 21600.
+            function put(ci, c0, c1) {
+                let p := add(29952, shl(6, ci))
+                let f0 := mload(21600)
+                mstore(p, addmod(mload(p), mod(add(mul(c0, f0), mul(c1, mload(add(21600, 64)))), 0xffffffff00000001), 0xffffffff00000001))
+                p := add(p, 32)
+                mstore(p, addmod(mload(p), mod(add(mul(c0, mload(add(21600, 32))), mul(c1, f0)), 0xffffffff00000001), 0xffffffff00000001))
             }
-            function mulpp(p, q) -> c0, c1 { c0, c1 := emul(mload(p), mload(add(p, 32)), mload(q), mload(add(q, 32))) }
-            function mulp(a0, a1, p) -> c0, c1 { c0, c1 := emul(a0, a1, mload(p), mload(add(p, 32))) }
-            function eadd(a0, a1, b0, b1) -> c0, c1 {
-                c0 := addmod(a0, b0, 0xffffffff00000001)
-                c1 := addmod(a1, b1, 0xffffffff00000001)
+            // put(ci, mem[p] - mem[q]) for extension elements at p and q.
+            function putsub(ci, p, q) {
+                put(ci, addmod(mload(p), sub(0xffffffff00000001, mload(q)), 0xffffffff00000001), addmod(mload(add(p, 32)), sub(0xffffffff00000001, mload(add(q, 32))), 0xffffffff00000001))
             }
-            function esub(a0, a1, b0, b1) -> c0, c1 {
-                c0 := addmod(a0, sub(0xffffffff00000001, b0), 0xffffffff00000001)
-                c1 := addmod(a1, sub(0xffffffff00000001, b1), 0xffffffff00000001)
-            }
-            // mem[p] - a
-            function rsubp(p, a0, a1) -> c0, c1 { c0, c1 := esub(mload(p), mload(add(p, 32)), a0, a1) }
-            // out[i] += filter * c
-            function put(i, c0, c1) {
-                let t0, t1 := mulp(c0, c1, 21600)
-                let p := add(27616, shl(6, i))
-                mstore(p, addmod(mload(p), t0, 0xffffffff00000001))
-                mstore(add(p, 32), addmod(mload(add(p, 32)), t1, 0xffffffff00000001))
-            }
-            // Algebra values: two extension elements (4 words) at a pointer.
+            // Algebra values: two extension elements (4 words) at a pointer. z = x y, where
+            // (a + b Y)(c + d Y) = (ac + 7 bd) + (ad + bc) Y and every product is in the
+            // extension (X^2 = 7). z may be x or y.
             function amul(x, y, z) {
-                let a0, a1 := mulpp(x, y)
-                let b0, b1 := mulpp(add(x, 64), add(y, 64))
-                let r0 := addmod(a0, mulmod(7, b0, 0xffffffff00000001), 0xffffffff00000001)
-                let r1 := addmod(a1, mulmod(7, b1, 0xffffffff00000001), 0xffffffff00000001)
-                a0, a1 := mulpp(x, add(y, 64))
-                b0, b1 := mulpp(add(x, 64), y)
-                mstore(z, r0)
-                mstore(add(z, 32), r1)
-                a0, a1 := eadd(a0, a1, b0, b1)
-                mstore(add(z, 64), a0)
-                mstore(add(z, 96), a1)
+                let a0 := mload(x)
+                let a1 := mload(add(x, 32))
+                let b0 := mload(add(x, 64))
+                let b1 := mload(add(x, 96))
+                let c0 := mload(y)
+                let c1 := mload(add(y, 32))
+                let d0 := mload(add(y, 64))
+                let d1 := mload(add(y, 96))
+                mstore(z, mod(add(add(mul(a0, c0), mul(7, mul(a1, c1))), mul(7, mod(add(mul(b0, d0), mul(7, mul(b1, d1))), 0xffffffff00000001))), 0xffffffff00000001))
+                mstore(add(z, 32), mod(add(add(mul(a0, c1), mul(a1, c0)), mul(7, mod(add(mul(b0, d1), mul(b1, d0)), 0xffffffff00000001))), 0xffffffff00000001))
+                mstore(add(z, 64), mod(add(add(mul(a0, d0), mul(7, mul(a1, d1))), add(mul(b0, c0), mul(7, mul(b1, c1)))), 0xffffffff00000001))
+                mstore(add(z, 96), mod(add(add(mul(a0, d1), mul(a1, d0)), add(mul(b0, c1), mul(b1, c0))), 0xffffffff00000001))
             }
-            // z = x * mem[k] (an extension scalar)
+            // z = x k for an algebra value x and an extension element k at pointers.
             function ascal(x, k, z) {
-                let a0, a1 := mulpp(x, k)
-                let b0, b1 := mulpp(add(x, 64), k)
-                mstore(z, a0)
-                mstore(add(z, 32), a1)
-                mstore(add(z, 64), b0)
-                mstore(add(z, 96), b1)
+                let k0 := mload(k)
+                let k1 := mload(add(k, 32))
+                let a0 := mload(x)
+                let a1 := mload(add(x, 32))
+                mstore(z, mod(add(mul(a0, k0), mul(7, mul(a1, k1))), 0xffffffff00000001))
+                mstore(add(z, 32), mod(add(mul(a0, k1), mul(a1, k0)), 0xffffffff00000001))
+                a0 := mload(add(x, 64))
+                a1 := mload(add(x, 96))
+                mstore(add(z, 64), mod(add(mul(a0, k0), mul(7, mul(a1, k1))), 0xffffffff00000001))
+                mstore(add(z, 96), mod(add(mul(a0, k1), mul(a1, k0)), 0xffffffff00000001))
             }
+            // z = x + y (neg = 0) or x - y (neg = 1), algebra values.
             function aaddsub(x, y, z, neg) {
                 for { let o := 0 } lt(o, 128) { o := add(o, 32) } {
                     let b := mload(add(y, o))
-                    if neg { b := mod(sub(0xffffffff00000001, b), 0xffffffff00000001) }
+                    if neg { b := sub(0xffffffff00000001, b) }
                     mstore(add(z, o), addmod(mload(add(x, o)), b, 0xffffffff00000001))
                 }
             }
@@ -93,129 +88,160 @@ contract WrapperGateEvaluator {
                 put(i, mload(z), mload(add(z, 32)))
                 put(add(i, 1), mload(add(z, 64)), mload(add(z, 96)))
             }
+            // The gate's filter: prod_{i in [lo, hi), i != row} (i - s), times (UNUSED - s) when
+            // the group holds several gates, s the selector opening (plonky2's `compute_filter`).
             function setfilter(s, row, lo, hi, many) {
-                let s0, s1 := ld(add(12512, shl(6, s)))
-                s0 := sub(0xffffffff00000001, s0)
-                s1 := mod(sub(0xffffffff00000001, s1), 0xffffffff00000001)
+                let s0 := sub(0xffffffff00000001, mload(add(12512, shl(6, s))))
+                let s1 := mod(sub(0xffffffff00000001, mload(add(12512, add(shl(6, s), 32)))), 0xffffffff00000001)
                 let f0 := 1
                 let f1 := 0
                 for { let i := lo } lt(i, hi) { i := add(i, 1) } {
-                    if iszero(eq(i, row)) { f0, f1 := emul(f0, f1, addmod(i, s0, 0xffffffff00000001), s1) }
+                    if iszero(eq(i, row)) {
+                        let a := addmod(i, s0, 0xffffffff00000001)
+                        let t := mod(add(mul(f0, a), mul(7, mul(f1, s1))), 0xffffffff00000001)
+                        f1 := mod(add(mul(f0, s1), mul(f1, a)), 0xffffffff00000001)
+                        f0 := t
+                    }
                 }
-                if many { f0, f1 := emul(f0, f1, addmod(0xffffffff, s0, 0xffffffff00000001), s1) }
+                if many {
+                    let a := addmod(0xffffffff, s0, 0xffffffff00000001)
+                    let t := mod(add(mul(f0, a), mul(7, mul(f1, s1))), 0xffffffff00000001)
+                    f1 := mod(add(mul(f0, s1), mul(f1, a)), 0xffffffff00000001)
+                    f0 := t
+                }
                 mstore(21600, f0)
                 mstore(add(21600, 32), f1)
+                mstore(add(21600, 64), mulmod(7, f1, 0xffffffff00000001))
             }
-            // Poseidon over extension elements: state in 21664 (12 pairs). With `gate` set, S-box
-            // inputs are replaced by the PoseidonGate's wires and each difference is a constraint.
-            function kc(i) -> v { v := shr(192, mload(add(6432, shl(3, i)))) }
-            function sbox(p) {
-                let x0, x1 := ld(p)
-                let a0, a1 := emul(x0, x1, x0, x1)
-                let b0, b1 := emul(a0, a1, a0, a1)
-                a0, a1 := emul(a0, a1, x0, x1)
-                a0, a1 := emul(a0, a1, b0, b1)
-                mstore(p, a0)
-                mstore(add(p, 32), a1)
+            // ------------------------------------------------------------ Poseidon
+            // The state at 21696: 24 words, packed extension elements c0 + c1 2^128, words 12..24
+            // repeating 0..12 so that the circulant MDS reads its rows without wrapping.
+            // Partial rounds keep c0 words at 23232 and c1 words at 23232 + 384. With `gate` set,
+            // S-box inputs are the PoseidonGate's wires and each difference is a constraint.
+            //
+            // x^7 in the extension: x^2, x^3 = x^2 x, x^4 = (x^2)^2, x^7 = x^3 x^4.
+            function sbox(x0, x1) -> y0, y1 {
+                let a0 := mod(add(mul(x0, x0), mul(7, mul(x1, x1))), 0xffffffff00000001)
+                let a1 := mulmod(add(x0, x0), x1, 0xffffffff00000001)
+                let b0 := mod(add(mul(a0, x0), mul(7, mul(a1, x1))), 0xffffffff00000001)
+                let b1 := mod(add(mul(a0, x1), mul(a1, x0)), 0xffffffff00000001)
+                x0 := mod(add(mul(a0, a0), mul(7, mul(a1, a1))), 0xffffffff00000001)
+                x1 := mulmod(add(a0, a0), a1, 0xffffffff00000001)
+                y0 := mod(add(mul(b0, x0), mul(7, mul(b1, x1))), 0xffffffff00000001)
+                y1 := mod(add(mul(b0, x1), mul(b1, x0)), 0xffffffff00000001)
             }
-            function mds() {
-                for { let r := 0 } lt(r, 12) { r := add(r, 1) } {
-                    let s0 := 0
-                    let s1 := 0
-                    for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let c := kc(add(96, i))
-                        let p := add(21664, shl(6, mod(add(i, r), 12)))
-                        s0 := add(s0, mul(mload(p), c))
-                        s1 := add(s1, mul(mload(add(p, 32)), c))
-                    }
-                    let d := kc(add(108, r))
-                    let p := add(21664, shl(6, r))
-                    mstore(add(22432, shl(6, r)), mod(add(s0, mul(mload(p), d)), 0xffffffff00000001))
-                    mstore(add(22432, add(shl(6, r), 32)), mod(add(s1, mul(mload(add(p, 32)), d)), 0xffffffff00000001))
-                }
-                mcopy(21664, 22432, 768)
+            // An S-box input (x0, x1): in gate mode checked against wire `w` (constraint ci) and
+            // replaced by it.
+            function sboxin(x0, x1, w, ci) -> y0, y1 {
+                let p := add(12832, shl(6, w))
+                y0 := mload(p)
+                y1 := mload(add(p, 32))
+                put(ci, addmod(x0, sub(0xffffffff00000001, y0), 0xffffffff00000001), addmod(x1, sub(0xffffffff00000001, y1), 0xffffffff00000001))
             }
-            // One S-box input: checked against a wire (gate mode) and replaced by it.
-            function sboxin(p, gate, wire, ci) -> nci {
-                nci := ci
-                if gate {
-                    let d0, d1 := rsubp(p, mload(wa(wire)), mload(add(wa(wire), 32)))
-                    put(ci, d0, d1)
-                    mcopy(p, wa(wire), 64)
-                    nci := add(ci, 1)
-                }
-            }
-            function fullround(r, gate, firstwire, ci) -> nci {
-                nci := ci
+            // One full round: round constants from blob address `rc`, S-box wires from `w`
+            // (0: none), constraints from `ci`; returns the next constraint index.
+            function fullround(rc, w, ci) -> nci {
                 for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add(21664, shl(6, i))
-                    mstore(p, addmod(mload(p), kc(add(mul(r, 12), i)), 0xffffffff00000001))
+                    let p := add(21696, shl(5, i))
+                    let v := mload(p)
+                    let x0 := mod(add(and(v, 0xffffffffffffffffffffffffffffffff), shr(192, mload(add(rc, shl(3, i))))), 0xffffffff00000001)
+                    let x1 := mod(shr(128, v), 0xffffffff00000001)
+                    if w { x0, x1 := sboxin(x0, x1, add(w, i), add(ci, i)) }
+                    x0, x1 := sbox(x0, x1)
+                    mstore(p, or(x0, shl(128, x1)))
                 }
-                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add(21664, shl(6, i))
-                    nci := sboxin(p, gate, add(firstwire, i), nci)
-                    sbox(p)
-                }
+                nci := ci
+                if w { nci := add(ci, 12) }
                 mds()
             }
+            function mds() {
+                mcopy(add(21696, 384), 21696, 384)
+                for { let r := 0 } lt(r, 12) { r := add(r, 1) } {
+                    let b := add(21696, shl(5, r))
+                    mstore(add(22464, shl(5, r)), add(mul(mload(add(b, 0)), 17), add(mul(mload(add(b, 32)), 15), add(mul(mload(add(b, 64)), 41), add(mul(mload(add(b, 96)), 16), add(mul(mload(add(b, 128)), 2), add(mul(mload(add(b, 160)), 28), add(mul(mload(add(b, 192)), 13), add(mul(mload(add(b, 224)), 13), add(mul(mload(add(b, 256)), 39), add(mul(mload(add(b, 288)), 18), add(mul(mload(add(b, 320)), 34), mul(mload(add(b, 352)), 20)))))))))))))
+                }
+                mstore(add(22464, 0), add(mload(add(22464, 0)), mul(mload(add(21696, 0)), 8)))
+                mcopy(21696, 22464, 384)
+            }
+            // The partial rounds in plonky2's "fast" form, from and back to the packed state.
+            function partialrounds(gate, ci) -> nci {
+                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
+                    let v := mload(add(21696, shl(5, i)))
+                    mstore(add(23232, shl(5, i)), mod(add(and(v, 0xffffffffffffffffffffffffffffffff), shr(192, mload(add(7392, shl(3, i))))), 0xffffffff00000001))
+                    mstore(add(23232, add(384, shl(5, i))), mod(shr(128, v), 0xffffffff00000001))
+                }
+                // mds_partial_layer_init: result[c] = sum_{r >= 1} s[r] m[r - 1][c - 1], c >= 1.
+                for { let c := 1 } lt(c, 12) { c := add(c, 1) } {
+                    let k := add(7488, shl(3, sub(c, 1)))
+                    mstore(add(22464, shl(5, c)), mod(add(mul(mload(add(23232, 32)), shr(192, mload(add(k, 0)))), add(mul(mload(add(23232, 64)), shr(192, mload(add(k, 88)))), add(mul(mload(add(23232, 96)), shr(192, mload(add(k, 176)))), add(mul(mload(add(23232, 128)), shr(192, mload(add(k, 264)))), add(mul(mload(add(23232, 160)), shr(192, mload(add(k, 352)))), add(mul(mload(add(23232, 192)), shr(192, mload(add(k, 440)))), add(mul(mload(add(23232, 224)), shr(192, mload(add(k, 528)))), add(mul(mload(add(23232, 256)), shr(192, mload(add(k, 616)))), add(mul(mload(add(23232, 288)), shr(192, mload(add(k, 704)))), add(mul(mload(add(23232, 320)), shr(192, mload(add(k, 792)))), mul(mload(add(23232, 352)), shr(192, mload(add(k, 880)))))))))))))), 0xffffffff00000001))
+                    mstore(add(22464, add(384, shl(5, c))), mod(add(mul(mload(add(23232, 416)), shr(192, mload(add(k, 0)))), add(mul(mload(add(23232, 448)), shr(192, mload(add(k, 88)))), add(mul(mload(add(23232, 480)), shr(192, mload(add(k, 176)))), add(mul(mload(add(23232, 512)), shr(192, mload(add(k, 264)))), add(mul(mload(add(23232, 544)), shr(192, mload(add(k, 352)))), add(mul(mload(add(23232, 576)), shr(192, mload(add(k, 440)))), add(mul(mload(add(23232, 608)), shr(192, mload(add(k, 528)))), add(mul(mload(add(23232, 640)), shr(192, mload(add(k, 616)))), add(mul(mload(add(23232, 672)), shr(192, mload(add(k, 704)))), add(mul(mload(add(23232, 704)), shr(192, mload(add(k, 792)))), mul(mload(add(23232, 736)), shr(192, mload(add(k, 880)))))))))))))), 0xffffffff00000001))
+                }
+                mstore(22464, mload(23232))
+                mstore(add(22464, 384), mload(add(23232, 384)))
+                mcopy(23232, 22464, 768)
+                nci := ci
+                for { let r := 0 } lt(r, 22) { r := add(r, 1) } {
+                    let x0 := mload(23232)
+                    let x1 := mload(add(23232, 384))
+                    if gate {
+                        x0, x1 := sboxin(x0, x1, add(65, r), nci)
+                        nci := add(nci, 1)
+                    }
+                    x0, x1 := sbox(x0, x1)
+                    x0 := addmod(x0, shr(192, mload(add(8456, shl(3, r)))), 0xffffffff00000001)
+                    partialmds(x0, x1, add(8632, mul(88, r)), add(10568, mul(88, r)))
+                }
+                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
+                    let v := or(mload(add(23232, shl(5, i))), shl(128, mload(add(23232, add(384, shl(5, i))))))
+                    mstore(add(21696, shl(5, i)), v)
+                }
+            }
+            // mds_partial_layer_fast with w-hats at blob address `k` and vs at `v`:
+            // s[0] = x m00 + sum_{i >= 1} s[i] w[i - 1], s[i] += x v[i - 1].
+            function partialmds(x0, x1, k, v) {
+                let d0 := add(mul(x0, 25), add(mul(mload(add(23232, 32)), shr(192, mload(add(k, 0)))), add(mul(mload(add(23232, 64)), shr(192, mload(add(k, 8)))), add(mul(mload(add(23232, 96)), shr(192, mload(add(k, 16)))), add(mul(mload(add(23232, 128)), shr(192, mload(add(k, 24)))), add(mul(mload(add(23232, 160)), shr(192, mload(add(k, 32)))), add(mul(mload(add(23232, 192)), shr(192, mload(add(k, 40)))), add(mul(mload(add(23232, 224)), shr(192, mload(add(k, 48)))), add(mul(mload(add(23232, 256)), shr(192, mload(add(k, 56)))), add(mul(mload(add(23232, 288)), shr(192, mload(add(k, 64)))), add(mul(mload(add(23232, 320)), shr(192, mload(add(k, 72)))), mul(mload(add(23232, 352)), shr(192, mload(add(k, 80)))))))))))))))
+                let d1 := add(mul(x1, 25), add(mul(mload(add(23232, 416)), shr(192, mload(add(k, 0)))), add(mul(mload(add(23232, 448)), shr(192, mload(add(k, 8)))), add(mul(mload(add(23232, 480)), shr(192, mload(add(k, 16)))), add(mul(mload(add(23232, 512)), shr(192, mload(add(k, 24)))), add(mul(mload(add(23232, 544)), shr(192, mload(add(k, 32)))), add(mul(mload(add(23232, 576)), shr(192, mload(add(k, 40)))), add(mul(mload(add(23232, 608)), shr(192, mload(add(k, 48)))), add(mul(mload(add(23232, 640)), shr(192, mload(add(k, 56)))), add(mul(mload(add(23232, 672)), shr(192, mload(add(k, 64)))), add(mul(mload(add(23232, 704)), shr(192, mload(add(k, 72)))), mul(mload(add(23232, 736)), shr(192, mload(add(k, 80)))))))))))))))
+                mstore(add(23232, 32), mod(add(mload(add(23232, 32)), mul(x0, shr(192, mload(add(v, 0))))), 0xffffffff00000001))
+                mstore(add(23232, 64), mod(add(mload(add(23232, 64)), mul(x0, shr(192, mload(add(v, 8))))), 0xffffffff00000001))
+                mstore(add(23232, 96), mod(add(mload(add(23232, 96)), mul(x0, shr(192, mload(add(v, 16))))), 0xffffffff00000001))
+                mstore(add(23232, 128), mod(add(mload(add(23232, 128)), mul(x0, shr(192, mload(add(v, 24))))), 0xffffffff00000001))
+                mstore(add(23232, 160), mod(add(mload(add(23232, 160)), mul(x0, shr(192, mload(add(v, 32))))), 0xffffffff00000001))
+                mstore(add(23232, 192), mod(add(mload(add(23232, 192)), mul(x0, shr(192, mload(add(v, 40))))), 0xffffffff00000001))
+                mstore(add(23232, 224), mod(add(mload(add(23232, 224)), mul(x0, shr(192, mload(add(v, 48))))), 0xffffffff00000001))
+                mstore(add(23232, 256), mod(add(mload(add(23232, 256)), mul(x0, shr(192, mload(add(v, 56))))), 0xffffffff00000001))
+                mstore(add(23232, 288), mod(add(mload(add(23232, 288)), mul(x0, shr(192, mload(add(v, 64))))), 0xffffffff00000001))
+                mstore(add(23232, 320), mod(add(mload(add(23232, 320)), mul(x0, shr(192, mload(add(v, 72))))), 0xffffffff00000001))
+                mstore(add(23232, 352), mod(add(mload(add(23232, 352)), mul(x0, shr(192, mload(add(v, 80))))), 0xffffffff00000001))
+                mstore(add(23232, 416), mod(add(mload(add(23232, 416)), mul(x1, shr(192, mload(add(v, 0))))), 0xffffffff00000001))
+                mstore(add(23232, 448), mod(add(mload(add(23232, 448)), mul(x1, shr(192, mload(add(v, 8))))), 0xffffffff00000001))
+                mstore(add(23232, 480), mod(add(mload(add(23232, 480)), mul(x1, shr(192, mload(add(v, 16))))), 0xffffffff00000001))
+                mstore(add(23232, 512), mod(add(mload(add(23232, 512)), mul(x1, shr(192, mload(add(v, 24))))), 0xffffffff00000001))
+                mstore(add(23232, 544), mod(add(mload(add(23232, 544)), mul(x1, shr(192, mload(add(v, 32))))), 0xffffffff00000001))
+                mstore(add(23232, 576), mod(add(mload(add(23232, 576)), mul(x1, shr(192, mload(add(v, 40))))), 0xffffffff00000001))
+                mstore(add(23232, 608), mod(add(mload(add(23232, 608)), mul(x1, shr(192, mload(add(v, 48))))), 0xffffffff00000001))
+                mstore(add(23232, 640), mod(add(mload(add(23232, 640)), mul(x1, shr(192, mload(add(v, 56))))), 0xffffffff00000001))
+                mstore(add(23232, 672), mod(add(mload(add(23232, 672)), mul(x1, shr(192, mload(add(v, 64))))), 0xffffffff00000001))
+                mstore(add(23232, 704), mod(add(mload(add(23232, 704)), mul(x1, shr(192, mload(add(v, 72))))), 0xffffffff00000001))
+                mstore(add(23232, 736), mod(add(mload(add(23232, 736)), mul(x1, shr(192, mload(add(v, 80))))), 0xffffffff00000001))
+                mstore(23232, mod(d0, 0xffffffff00000001))
+                mstore(add(23232, 384), mod(d1, 0xffffffff00000001))
+            }
+            // The permutation of the packed state; in gate mode each S-box input is a wire.
             function poseidon(gate) {
                 let ci := 5
+                pop(fullround(6432, 0, ci))
+                for { let r := 1 } lt(r, 4) { r := add(r, 1) } {
+                    ci := fullround(add(6432, mul(96, r)), mul(gate, add(29, mul(12, sub(r, 1)))), ci)
+                }
+                ci := partialrounds(gate, ci)
                 for { let r := 0 } lt(r, 4) { r := add(r, 1) } {
-                    ci := fullround(r, and(gate, gt(r, 0)), add(29, mul(12, sub(r, 1))), ci)
-                }
-                // Partial rounds, in plonky2's "fast" form.
-                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add(21664, shl(6, i))
-                    mstore(p, addmod(mload(p), kc(add(120, i)), 0xffffffff00000001))
-                }
-                mcopy(22432, 21664, 64)
-                for { let c := 1 } lt(c, 12) { c := add(c, 1) } {
-                    let s0 := 0
-                    let s1 := 0
-                    for { let r := 1 } lt(r, 12) { r := add(r, 1) } {
-                        let t := kc(add(132, add(mul(sub(r, 1), 11), sub(c, 1))))
-                        let p := add(21664, shl(6, r))
-                        s0 := add(s0, mul(mload(p), t))
-                        s1 := add(s1, mul(mload(add(p, 32)), t))
-                    }
-                    mstore(add(22432, shl(6, c)), mod(s0, 0xffffffff00000001))
-                    mstore(add(22432, add(shl(6, c), 32)), mod(s1, 0xffffffff00000001))
-                }
-                mcopy(21664, 22432, 768)
-                for { let r := 0 } lt(r, 22) { r := add(r, 1) } {
-                    ci := sboxin(21664, gate, add(65, r), ci)
-                    sbox(21664)
-                    mstore(21664, addmod(mload(21664), kc(add(253, r)), 0xffffffff00000001))
-                    // d = s0 * (circ0 + diag0) + sum_i s_i * w_hat[r][i - 1]
-                    let m := add(kc(96), kc(108))
-                    let s0 := mul(mload(21664), m)
-                    let s1 := mul(mload(add(21664, 32)), m)
-                    for { let i := 1 } lt(i, 12) { i := add(i, 1) } {
-                        let t := kc(add(275, add(mul(r, 11), sub(i, 1))))
-                        let p := add(21664, shl(6, i))
-                        s0 := add(s0, mul(mload(p), t))
-                        s1 := add(s1, mul(mload(add(p, 32)), t))
-                    }
-                    // result[i] = s0 * vs[r][i - 1] + s_i
-                    let a0 := mload(21664)
-                    let a1 := mload(add(21664, 32))
-                    for { let i := 1 } lt(i, 12) { i := add(i, 1) } {
-                        let t := kc(add(517, add(mul(r, 11), sub(i, 1))))
-                        let p := add(21664, shl(6, i))
-                        mstore(p, mod(add(mul(a0, t), mload(p)), 0xffffffff00000001))
-                        mstore(add(p, 32), mod(add(mul(a1, t), mload(add(p, 32))), 0xffffffff00000001))
-                    }
-                    mstore(21664, mod(s0, 0xffffffff00000001))
-                    mstore(add(21664, 32), mod(s1, 0xffffffff00000001))
-                }
-                for { let r := 0 } lt(r, 4) { r := add(r, 1) } {
-                    ci := fullround(add(r, 4), gate, add(87, mul(12, r)), ci)
+                    ci := fullround(add(6432, mul(96, add(r, 4))), mul(gate, add(87, mul(12, r))), ci)
                 }
                 if gate {
                     for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let d0, d1 := rsubp(add(21664, shl(6, i)), mload(wa(add(12, i))), mload(add(wa(add(12, i)), 32)))
-                        put(ci, d0, d1)
-                        ci := add(ci, 1)
+                        let v := mload(add(21696, shl(5, i)))
+                        let p := add(12832, shl(6, add(12, i)))
+                        put(add(ci, i), addmod(mod(and(v, 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001), sub(0xffffffff00000001, mload(p)), 0xffffffff00000001), addmod(mod(shr(128, v), 0xffffffff00000001), sub(0xffffffff00000001, mload(add(p, 32))), 0xffffffff00000001))
                     }
                 }
             }
@@ -224,191 +250,176 @@ contract WrapperGateEvaluator {
             // gate 1: ConstantGate { num_consts: 2 }
             setfilter(0, 1, 0, 7, 1)
             for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                    let c0, c1 := ld(ka(i))
-                    c0, c1 := rsubp(wa(i), c0, c1)
-                    c0, c1 := esub(0, 0, c0, c1)
-                    put(i, c0, c1)
+                    putsub(i, add(12704, shl(6, i)), add(12832, shl(6, i)))
                 }
             // gate 2: PoseidonMdsGate(PhantomData<plonky2_field::goldilocks_field::GoldilocksField>)<WIDTH=12>
             setfilter(0, 2, 0, 7, 1)
-            for { let r := 0 } lt(r, 12) { r := add(r, 1) } {
-                    for { let d := 0 } lt(d, 2) { d := add(d, 1) } {
-                        let s0 := 0
-                        let s1 := 0
-                        for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                            let c := kc(add(96, i))
-                            let p := wa(add(shl(1, mod(add(i, r), 12)), d))
-                            s0 := add(s0, mul(mload(p), c))
-                            s1 := add(s1, mul(mload(add(p, 32)), c))
-                        }
-                        let c := kc(add(108, r))
-                        let p := wa(add(shl(1, r), d))
-                        s0 := mod(add(s0, mul(mload(p), c)), 0xffffffff00000001)
-                        s1 := mod(add(s1, mul(mload(add(p, 32)), c)), 0xffffffff00000001)
-                        s0, s1 := rsubp(wa(add(24, add(shl(1, r), d))), s0, s1)
-                        put(add(shl(1, r), d), s0, s1)
+            {
+                    for { let j := 0 } lt(j, 24) { j := add(j, 1) } {
+                        let q := add(12832, shl(6, j))
+                        let v := or(mload(q), shl(128, mload(add(q, 32))))
+                        mstore(add(24000, shl(5, j)), v)
+                        mstore(add(24768, shl(5, j)), v)
+                    }
+                    for { let j := 0 } lt(j, 24) { j := add(j, 1) } {
+                        let r := shr(1, j)
+                        let b := add(24000, shl(5, j))
+                        let s := add(mul(mload(add(b, 0)), 17), add(mul(mload(add(b, 64)), 15), add(mul(mload(add(b, 128)), 41), add(mul(mload(add(b, 192)), 16), add(mul(mload(add(b, 256)), 2), add(mul(mload(add(b, 320)), 28), add(mul(mload(add(b, 384)), 13), add(mul(mload(add(b, 448)), 13), add(mul(mload(add(b, 512)), 39), add(mul(mload(add(b, 576)), 18), add(mul(mload(add(b, 640)), 34), mul(mload(add(b, 704)), 20))))))))))))
+                        if eq(r, 0) { s := add(s, mul(mload(b), 8)) }
+                        let q := add(14368, shl(6, j))
+                        put(j, addmod(mload(q), sub(0xffffffff00000001, mod(and(s, 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001)), 0xffffffff00000001), addmod(mload(add(q, 32)), sub(0xffffffff00000001, mod(shr(128, s), 0xffffffff00000001)), 0xffffffff00000001))
                     }
                 }
             // gate 3: PublicInputGate
             setfilter(0, 3, 0, 7, 1)
             for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                    let c0, c1 := ld(wa(i))
-                    c0, c1 := esub(c0, c1, mload(add(21472, shl(5, i))), 0)
-                    put(i, c0, c1)
+                    let q := add(12832, shl(6, i))
+                    put(i, addmod(mload(q), sub(0xffffffff00000001, mload(add(21472, shl(5, i)))), 0xffffffff00000001), mload(add(q, 32)))
                 }
             // gate 4: BaseSumGate { num_limbs: 63 } + Base: 2
             setfilter(0, 4, 0, 7, 1)
             {
                     let s0 := 0
                     let s1 := 0
-                    for { let i := 63 } gt(i, 0) { i := sub(i, 1) } {
-                        let l0, l1 := ld(wa(i))
-                        s0 := addmod(mulmod(s0, 2, 0xffffffff00000001), l0, 0xffffffff00000001)
-                        s1 := addmod(mulmod(s1, 2, 0xffffffff00000001), l1, 0xffffffff00000001)
+                    for { let q := 16864 } gt(q, 12832) { q := sub(q, 64) } {
+                        s0 := addmod(mulmod(s0, 2, 0xffffffff00000001), mload(q), 0xffffffff00000001)
+                        s1 := addmod(mulmod(s1, 2, 0xffffffff00000001), mload(add(q, 32)), 0xffffffff00000001)
                     }
-                    let l0, l1 := ld(wa(0))
-                    s0, s1 := esub(s0, s1, l0, l1)
-                    put(0, s0, s1)
+                    put(0, addmod(s0, sub(0xffffffff00000001, mload(12832)), 0xffffffff00000001), addmod(s1, sub(0xffffffff00000001, mload(12864)), 0xffffffff00000001))
                     for { let i := 1 } lt(i, 64) { i := add(i, 1) } {
-                        let p0 := 1
-                        let p1 := 0
-                        for { let t := 0 } lt(t, 2) { t := add(t, 1) } {
-                            let x0, x1 := ld(wa(i))
-                            x0, x1 := esub(x0, x1, t, 0)
-                            p0, p1 := emul(p0, p1, x0, x1)
-                        }
-                        put(i, p0, p1)
+                        let q := add(12832, shl(6, i))
+                        let x0 := mload(q)
+                        let x1 := mload(add(q, 32))
+                        let y0 := addmod(x0, sub(0xffffffff00000001, 1), 0xffffffff00000001)
+                        put(i, mod(add(mul(x0, y0), mul(7, mul(x1, x1))), 0xffffffff00000001), mod(add(mul(x0, x1), mul(x1, y0)), 0xffffffff00000001))
                     }
                 }
             // gate 5: ReducingExtensionGate { num_coeffs: 32 }
             setfilter(0, 5, 0, 7, 1)
             {
-                    let acc := wa(4)
+                    let acc := 13088
                     for { let i := 0 } lt(i, 32) { i := add(i, 1) } {
-                        amul(acc, wa(2), 23200)
-                        aaddsub(23200, wa(add(6, shl(1, i))), 23200, 0)
-                        let next := wa(add(70, shl(1, i)))
-                        if eq(i, 31) { next := wa(0) }
-                        aaddsub(23200, next, 23200, 1)
-                        aput(shl(1, i), 23200)
+                        amul(acc, 12960, 25536)
+                        aaddsub(25536, add(13216, shl(7, i)), 25536, 0)
+                        let next := add(17312, shl(7, i))
+                        if eq(i, 31) { next := 12832 }
+                        aaddsub(25536, next, 25536, 1)
+                        aput(shl(1, i), 25536)
                         acc := next
                     }
                 }
             // gate 6: ReducingGate { num_coeffs: 43 }
             setfilter(0, 6, 0, 7, 1)
             {
-                    let acc := wa(4)
+                    let acc := 13088
                     for { let i := 0 } lt(i, 43) { i := add(i, 1) } {
-                        amul(acc, wa(2), 23200)
-                        let c0, c1 := eadd(mload(23200), mload(add(23200, 32)), mload(wa(add(6, i))), mload(add(wa(add(6, i)), 32)))
-                    mstore(23200, c0)
-                    mstore(add(23200, 32), c1)
-                        let next := wa(add(49, shl(1, i)))
-                        if eq(i, 42) { next := wa(0) }
-                        aaddsub(23200, next, 23200, 1)
-                        aput(shl(1, i), 23200)
+                        amul(acc, 12960, 25536)
+                        let c := add(13216, shl(6, i))
+                        mstore(25536, addmod(mload(25536), mload(c), 0xffffffff00000001))
+                        mstore(25568, addmod(mload(25568), mload(add(c, 32)), 0xffffffff00000001))
+                        let next := add(15968, shl(7, i))
+                        if eq(i, 42) { next := 12832 }
+                        aaddsub(25536, next, 25536, 1)
+                        aput(shl(1, i), 25536)
                         acc := next
                     }
                 }
             // gate 7: ArithmeticExtensionGate { num_ops: 10 }
             setfilter(1, 7, 7, 11, 1)
             for { let i := 0 } lt(i, 10) { i := add(i, 1) } {
-                    let j := shl(3, i)
-                    amul(wa(j), wa(add(j, 2)), 23200)
-                    ascal(23200, ka(0), 23200)
-                    ascal(wa(add(j, 4)), ka(1), 23328)
-                    aaddsub(23200, 23328, 23200, 0)
-                    aaddsub(wa(add(j, 6)), 23200, 23200, 1)
-                    aput(shl(1, i), 23200)
+                    let q := add(12832, shl(9, i))
+                    amul(q, add(q, 128), 25536)
+                    ascal(25536, 12704, 25536)
+                    ascal(add(q, 256), 12768, 25664)
+                    aaddsub(25536, 25664, 25536, 0)
+                    aaddsub(add(q, 384), 25536, 25536, 1)
+                    aput(shl(1, i), 25536)
                 }
             // gate 8: ArithmeticGate { num_ops: 20 }
             setfilter(1, 8, 7, 11, 1)
-            for { let i := 0 } lt(i, 20) { i := add(i, 1) } {
-                    let j := shl(2, i)
-                    let p0, p1 := mulpp(wa(j), wa(add(j, 1)))
-                    p0, p1 := mulp(p0, p1, ka(0))
-                    let a0, a1 := mulpp(wa(add(j, 2)), ka(1))
-                    p0, p1 := eadd(p0, p1, a0, a1)
-                    p0, p1 := rsubp(wa(add(j, 3)), p0, p1)
-                    put(i, p0, p1)
+            for { let q := 12832 } lt(q, 17952) { q := add(q, 256) } {
+                    let a0 := mload(q)
+                    let a1 := mload(add(q, 32))
+                    let b0 := mload(add(q, 64))
+                    let b1 := mload(add(q, 96))
+                    let m0 := mod(add(mul(a0, b0), mul(7, mul(a1, b1))), 0xffffffff00000001)
+                    let m1 := mod(add(mul(a0, b1), mul(a1, b0)), 0xffffffff00000001)
+                    a0 := mload(add(q, 128))
+                    a1 := mload(add(q, 160))
+                    b0 := mod(add(add(mul(m0, mload(12704)), mul(7, mul(m1, mload(12736)))), add(mul(a0, mload(12768)), mul(7, mul(a1, mload(12800))))), 0xffffffff00000001)
+                    b1 := mod(add(add(mul(m0, mload(12736)), mul(m1, mload(12704))), add(mul(a0, mload(12800)), mul(a1, mload(12768)))), 0xffffffff00000001)
+                    put(shr(8, sub(q, 12832)), addmod(mload(add(q, 192)), sub(0xffffffff00000001, b0), 0xffffffff00000001), addmod(mload(add(q, 224)), sub(0xffffffff00000001, b1), 0xffffffff00000001))
                 }
             // gate 9: MulExtensionGate { num_ops: 13 }
             setfilter(1, 9, 7, 11, 1)
             for { let i := 0 } lt(i, 13) { i := add(i, 1) } {
-                    let j := mul(6, i)
-                    amul(wa(j), wa(add(j, 2)), 23200)
-                    ascal(23200, ka(0), 23200)
-                    aaddsub(wa(add(j, 4)), 23200, 23200, 1)
-                    aput(shl(1, i), 23200)
+                    let q := add(12832, mul(384, i))
+                    amul(q, add(q, 128), 25536)
+                    ascal(25536, 12704, 25536)
+                    aaddsub(add(q, 256), 25536, 25536, 1)
+                    aput(shl(1, i), 25536)
                 }
             // gate 10: RandomAccessGate { bits: 4, num_copies: 4, num_extra_constants: 2, _phantom: PhantomData<plonky2_field::goldilocks_field::GoldilocksField> }<D=2>
             setfilter(1, 10, 7, 11, 1)
             {
                     let ci := 0
                     for { let copy := 0 } lt(copy, 4) { copy := add(copy, 1) } {
-                        let base := mul(copy, 18)
-                        let bitw := add(74, mul(copy, 4))
+                        let base := add(12832, mul(copy, 1152))
+                        let bitw := add(12832, shl(6, add(74, mul(copy, 4))))
                         for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                            let b0, b1 := ld(wa(add(bitw, i)))
-                            let c0, c1 := esub(b0, b1, 1, 0)
-                            c0, c1 := emul(c0, c1, b0, b1)
-                            put(ci, c0, c1)
-                            ci := add(ci, 1)
+                            let q := add(bitw, shl(6, i))
+                            let x0 := mload(q)
+                            let x1 := mload(add(q, 32))
+                            let y0 := addmod(x0, sub(0xffffffff00000001, 1), 0xffffffff00000001)
+                            put(add(ci, i), mod(add(mul(x0, y0), mul(7, mul(x1, x1))), 0xffffffff00000001), mod(add(mul(x0, x1), mul(x1, y0)), 0xffffffff00000001))
                         }
+                        ci := add(ci, 4)
                         let r0 := 0
                         let r1 := 0
-                        for { let i := 4 } gt(i, 0) { i := sub(i, 1) } {
-                            let b0, b1 := ld(wa(add(bitw, sub(i, 1))))
-                            r0 := addmod(add(r0, r0), b0, 0xffffffff00000001)
-                            r1 := addmod(add(r1, r1), b1, 0xffffffff00000001)
+                        for { let q := add(bitw, 256) } gt(q, bitw) {} {
+                            q := sub(q, 64)
+                            r0 := addmod(add(r0, r0), mload(q), 0xffffffff00000001)
+                            r1 := addmod(add(r1, r1), mload(add(q, 32)), 0xffffffff00000001)
                         }
-                        r0, r1 := rsubp(wa(base), r0, r1)
-                        r0, r1 := esub(0, 0, r0, r1)
-                        put(ci, r0, r1)
+                        put(ci, addmod(r0, sub(0xffffffff00000001, mload(base)), 0xffffffff00000001), addmod(r1, sub(0xffffffff00000001, mload(add(base, 32))), 0xffffffff00000001))
                         ci := add(ci, 1)
-                        mcopy(23456, wa(add(base, 2)), 1024)
+                        mcopy(25792, add(base, 128), 1024)
                         for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                            let bp := wa(add(bitw, i))
-                            let n := shr(add(i, 1), 16)
-                            for { let k := 0 } lt(k, n) { k := add(k, 1) } {
-                                let x := add(23456, shl(7, k))
-                                let x0, x1 := ld(x)
-                                let d0, d1 := rsubp(add(x, 64), x0, x1)
-                                d0, d1 := mulp(d0, d1, bp)
-                                d0, d1 := eadd(d0, d1, x0, x1)
-                                mstore(add(23456, shl(6, k)), d0)
-                                mstore(add(23456, add(shl(6, k), 32)), d1)
+                            let q := add(bitw, shl(6, i))
+                            let b0 := mload(q)
+                            let b1 := mload(add(q, 32))
+                            for { let x := 25792 } lt(x, add(25792, shr(i, 512))) { x := add(x, 64) } {
+                                let y := add(25792, shl(1, sub(x, 25792)))
+                                let x0 := mload(y)
+                                let x1 := mload(add(y, 32))
+                                let d0 := addmod(mload(add(y, 64)), sub(0xffffffff00000001, x0), 0xffffffff00000001)
+                                let d1 := addmod(mload(add(y, 96)), sub(0xffffffff00000001, x1), 0xffffffff00000001)
+                                mstore(x, addmod(mod(add(mul(d0, b0), mul(7, mul(d1, b1))), 0xffffffff00000001), x0, 0xffffffff00000001))
+                                mstore(add(x, 32), addmod(mod(add(mul(d0, b1), mul(d1, b0)), 0xffffffff00000001), x1, 0xffffffff00000001))
                             }
                         }
-                        let e0, e1 := ld(23456)
-                        e0, e1 := rsubp(wa(add(base, 1)), e0, e1)
-                        e0, e1 := esub(0, 0, e0, e1)
-                        put(ci, e0, e1)
+                        putsub(ci, 25792, add(base, 64))
                         ci := add(ci, 1)
                     }
                     for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                        let c0, c1 := ld(ka(i))
-                        c0, c1 := rsubp(wa(add(72, i)), c0, c1)
-                        c0, c1 := esub(0, 0, c0, c1)
-                        put(ci, c0, c1)
-                        ci := add(ci, 1)
+                        putsub(add(ci, i), add(12704, shl(6, i)), add(17440, shl(6, i)))
                     }
                 }
             // gate 11: CosetInterpolationGate { subgroup_bits: 4, degree: 6, barycentric_weights: [17293822565076172801, 256, 1048576, 4294967296, 17592186044416, 72057594037927936, 68719476720, 281474976645120, 1152921504338411520, 18446744069414584065, 18446744069413535745, 18446744065119617025, 18446726477228539905, 18374686475376656385, 18446744000695107601, 18446462594437939201], _phantom: PhantomData<plonky2_field::goldilocks_field::GoldilocksField> }<D=2>
             setfilter(2, 11, 11, 13, 1)
             {
-                    ascal(wa(45), wa(0), 23200)
-                    aaddsub(wa(33), 23200, 23200, 1)
-                    aput(0, 23200)
-                    mstore(23456, 0)
-                    mstore(add(23456, 32), 0)
-                    mstore(add(23456, 64), 0)
-                    mstore(add(23456, 96), 0)
-                    mstore(23584, 1)
-                    mstore(add(23584, 32), 0)
-                    mstore(add(23584, 64), 0)
-                    mstore(add(23584, 96), 0)
-                    mstore(add(23712, 32), 0)
+                    ascal(wa(45), wa(0), 25536)
+                    aaddsub(wa(33), 25536, 25536, 1)
+                    aput(0, 25536)
+                    mstore(25792, 0)
+                    mstore(add(25792, 32), 0)
+                    mstore(add(25792, 64), 0)
+                    mstore(add(25792, 96), 0)
+                    mstore(25920, 1)
+                    mstore(add(25920, 32), 0)
+                    mstore(add(25920, 64), 0)
+                    mstore(add(25920, 96), 0)
+                    mstore(add(26048, 32), 0)
                     let x := 1
                     for { let k := 0 } lt(k, 16) { k := add(k, 1) } {
                         if and(iszero(lt(k, 6)), iszero(mod(sub(k, 6), 5))) {
@@ -416,55 +427,54 @@ contract WrapperGateEvaluator {
                             if lt(i, 2) {
                                 let ie := wa(add(37, shl(1, i)))
                                 let ip := wa(add(37, shl(1, add(2, i))))
-                                aaddsub(ie, 23456, 23200, 1)
-                                aput(add(2, shl(2, i)), 23200)
-                                aaddsub(ip, 23584, 23200, 1)
-                                aput(add(4, shl(2, i)), 23200)
-                                mcopy(23456, ie, 128)
-                                mcopy(23584, ip, 128)
+                                aaddsub(ie, 25792, 25536, 1)
+                                aput(add(2, shl(2, i)), 25536)
+                                aaddsub(ip, 25920, 25536, 1)
+                                aput(add(4, shl(2, i)), 25536)
+                                mcopy(25792, ie, 128)
+                                mcopy(25920, ip, 128)
                             }
                         }
-                        mcopy(23200, wa(45), 128)
-                        mstore(23200, addmod(mload(23200), sub(0xffffffff00000001, x), 0xffffffff00000001))
-                        mstore(23712, mulmod(x, 17293822565076172801, 0xffffffff00000001))
-                        ascal(wa(add(1, shl(1, k))), 23712, 23328)
-                        amul(23328, 23584, 23328)
-                        amul(23456, 23200, 23456)
-                        aaddsub(23456, 23328, 23456, 0)
-                        amul(23584, 23200, 23584)
+                        mcopy(25536, wa(45), 128)
+                        mstore(25536, addmod(mload(25536), sub(0xffffffff00000001, x), 0xffffffff00000001))
+                        mstore(26048, mulmod(x, 17293822565076172801, 0xffffffff00000001))
+                        ascal(wa(add(1, shl(1, k))), 26048, 25664)
+                        amul(25664, 25920, 25664)
+                        amul(25792, 25536, 25792)
+                        aaddsub(25792, 25664, 25792, 0)
+                        amul(25920, 25536, 25920)
                         x := mulmod(x, 4096, 0xffffffff00000001)
                     }
-                    aaddsub(wa(35), 23456, 23200, 1)
-                    aput(10, 23200)
+                    aaddsub(wa(35), 25792, 25536, 1)
+                    aput(10, 25536)
                 }
             // gate 12: PoseidonGate(PhantomData<plonky2_field::goldilocks_field::GoldilocksField>)<WIDTH=12>
             setfilter(2, 12, 11, 13, 1)
             {
-                    let s0, s1 := ld(wa(24))
-                    let c0, c1 := esub(s0, s1, 1, 0)
-                    c0, c1 := emul(c0, c1, s0, s1)
-                    put(0, c0, c1)
+                    let s0 := mload(14368)
+                    let s1 := mload(14400)
+                    let y0 := addmod(s0, sub(0xffffffff00000001, 1), 0xffffffff00000001)
+                    put(0, mod(add(mul(s0, y0), mul(7, mul(s1, s1))), 0xffffffff00000001), mod(add(mul(s0, s1), mul(s1, y0)), 0xffffffff00000001))
                     for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                        let d0, d1 := ld(wa(add(25, i)))
-                        let l0, l1 := ld(wa(i))
-                        let r0, r1 := rsubp(wa(add(i, 4)), l0, l1)
-                        r0, r1 := emul(r0, r1, s0, s1)
-                        r0, r1 := esub(r0, r1, d0, d1)
-                        put(add(1, i), r0, r1)
-                        l0, l1 := eadd(l0, l1, d0, d1)
-                        mstore(add(21664, shl(6, i)), l0)
-                        mstore(add(21664, add(shl(6, i), 32)), l1)
-                        l0, l1 := rsubp(wa(add(i, 4)), d0, d1)
-                        mstore(add(21664, shl(6, add(i, 4))), l0)
-                        mstore(add(21664, add(shl(6, add(i, 4)), 32)), l1)
+                        let l := add(12832, shl(6, i))
+                        let r := add(l, 256)
+                        let d := add(14432, shl(6, i))
+                        let a0 := addmod(mload(r), sub(0xffffffff00000001, mload(l)), 0xffffffff00000001)
+                        let a1 := addmod(mload(add(r, 32)), sub(0xffffffff00000001, mload(add(l, 32))), 0xffffffff00000001)
+                        put(add(1, i), addmod(mod(add(mul(a0, s0), mul(7, mul(a1, s1))), 0xffffffff00000001), sub(0xffffffff00000001, mload(d)), 0xffffffff00000001), addmod(mod(add(mul(a0, s1), mul(a1, s0)), 0xffffffff00000001), sub(0xffffffff00000001, mload(add(d, 32))), 0xffffffff00000001))
+                        mstore(add(21696, shl(5, i)), or(addmod(mload(l), mload(d), 0xffffffff00000001), shl(128, addmod(mload(add(l, 32)), mload(add(d, 32)), 0xffffffff00000001))))
+                        mstore(add(21696, shl(5, add(i, 4))), or(addmod(mload(r), sub(0xffffffff00000001, mload(d)), 0xffffffff00000001), shl(128, addmod(mload(add(r, 32)), sub(0xffffffff00000001, mload(add(d, 32))), 0xffffffff00000001))))
                     }
-                    mcopy(add(21664, 512), wa(8), 256)
+                    for { let i := 8 } lt(i, 12) { i := add(i, 1) } {
+                        let q := add(12832, shl(6, i))
+                        mstore(add(21696, shl(5, i)), or(mload(q), shl(128, mload(add(q, 32)))))
+                    }
                     poseidon(1)
                 }
 
-            mstore(sub(27616, 64), 32)
-            mstore(sub(27616, 32), 246)
-            return(sub(27616, 64), add(64, 7872))
+            mstore(sub(29952, 64), 32)
+            mstore(sub(29952, 32), 246)
+            return(sub(29952, 64), add(64, 7872))
         }
     }
 
@@ -476,58 +486,53 @@ contract WrapperGateEvaluator {
             mcopy(6432, add(poseidonConstants, 32), 6072)
 
             function wa(j) -> p { p := add(12832, shl(6, j)) }
-            function ka(j) -> p { p := add(12704, shl(6, j)) }
-            function ld(p) -> a0, a1 { a0 := mload(p) a1 := mload(add(p, 32)) }
-            function emul(a0, a1, b0, b1) -> c0, c1 {
-                c0 := mod(add(mul(a0, b0), mul(7, mul(a1, b1))), 0xffffffff00000001)
-                c1 := mod(add(mul(a0, b1), mul(a1, b0)), 0xffffffff00000001)
+            // out[ci] += filter * (c0, c1); the filter (f0, f1, 7 f1) is at 21600.
+            function put(ci, c0, c1) {
+                let p := add(29952, shl(6, ci))
+                let f0 := mload(21600)
+                mstore(p, addmod(mload(p), mod(add(mul(c0, f0), mul(c1, mload(add(21600, 64)))), 0xffffffff00000001), 0xffffffff00000001))
+                p := add(p, 32)
+                mstore(p, addmod(mload(p), mod(add(mul(c0, mload(add(21600, 32))), mul(c1, f0)), 0xffffffff00000001), 0xffffffff00000001))
             }
-            function mulpp(p, q) -> c0, c1 { c0, c1 := emul(mload(p), mload(add(p, 32)), mload(q), mload(add(q, 32))) }
-            function mulp(a0, a1, p) -> c0, c1 { c0, c1 := emul(a0, a1, mload(p), mload(add(p, 32))) }
-            function eadd(a0, a1, b0, b1) -> c0, c1 {
-                c0 := addmod(a0, b0, 0xffffffff00000001)
-                c1 := addmod(a1, b1, 0xffffffff00000001)
+            // put(ci, mem[p] - mem[q]) for extension elements at p and q.
+            function putsub(ci, p, q) {
+                put(ci, addmod(mload(p), sub(0xffffffff00000001, mload(q)), 0xffffffff00000001), addmod(mload(add(p, 32)), sub(0xffffffff00000001, mload(add(q, 32))), 0xffffffff00000001))
             }
-            function esub(a0, a1, b0, b1) -> c0, c1 {
-                c0 := addmod(a0, sub(0xffffffff00000001, b0), 0xffffffff00000001)
-                c1 := addmod(a1, sub(0xffffffff00000001, b1), 0xffffffff00000001)
-            }
-            // mem[p] - a
-            function rsubp(p, a0, a1) -> c0, c1 { c0, c1 := esub(mload(p), mload(add(p, 32)), a0, a1) }
-            // out[i] += filter * c
-            function put(i, c0, c1) {
-                let t0, t1 := mulp(c0, c1, 21600)
-                let p := add(27616, shl(6, i))
-                mstore(p, addmod(mload(p), t0, 0xffffffff00000001))
-                mstore(add(p, 32), addmod(mload(add(p, 32)), t1, 0xffffffff00000001))
-            }
-            // Algebra values: two extension elements (4 words) at a pointer.
+            // Algebra values: two extension elements (4 words) at a pointer. z = x y, where
+            // (a + b Y)(c + d Y) = (ac + 7 bd) + (ad + bc) Y and every product is in the
+            // extension (X^2 = 7). z may be x or y.
             function amul(x, y, z) {
-                let a0, a1 := mulpp(x, y)
-                let b0, b1 := mulpp(add(x, 64), add(y, 64))
-                let r0 := addmod(a0, mulmod(7, b0, 0xffffffff00000001), 0xffffffff00000001)
-                let r1 := addmod(a1, mulmod(7, b1, 0xffffffff00000001), 0xffffffff00000001)
-                a0, a1 := mulpp(x, add(y, 64))
-                b0, b1 := mulpp(add(x, 64), y)
-                mstore(z, r0)
-                mstore(add(z, 32), r1)
-                a0, a1 := eadd(a0, a1, b0, b1)
-                mstore(add(z, 64), a0)
-                mstore(add(z, 96), a1)
+                let a0 := mload(x)
+                let a1 := mload(add(x, 32))
+                let b0 := mload(add(x, 64))
+                let b1 := mload(add(x, 96))
+                let c0 := mload(y)
+                let c1 := mload(add(y, 32))
+                let d0 := mload(add(y, 64))
+                let d1 := mload(add(y, 96))
+                mstore(z, mod(add(add(mul(a0, c0), mul(7, mul(a1, c1))), mul(7, mod(add(mul(b0, d0), mul(7, mul(b1, d1))), 0xffffffff00000001))), 0xffffffff00000001))
+                mstore(add(z, 32), mod(add(add(mul(a0, c1), mul(a1, c0)), mul(7, mod(add(mul(b0, d1), mul(b1, d0)), 0xffffffff00000001))), 0xffffffff00000001))
+                mstore(add(z, 64), mod(add(add(mul(a0, d0), mul(7, mul(a1, d1))), add(mul(b0, c0), mul(7, mul(b1, c1)))), 0xffffffff00000001))
+                mstore(add(z, 96), mod(add(add(mul(a0, d1), mul(a1, d0)), add(mul(b0, c1), mul(b1, c0))), 0xffffffff00000001))
             }
-            // z = x * mem[k] (an extension scalar)
+            // z = x k for an algebra value x and an extension element k at pointers.
             function ascal(x, k, z) {
-                let a0, a1 := mulpp(x, k)
-                let b0, b1 := mulpp(add(x, 64), k)
-                mstore(z, a0)
-                mstore(add(z, 32), a1)
-                mstore(add(z, 64), b0)
-                mstore(add(z, 96), b1)
+                let k0 := mload(k)
+                let k1 := mload(add(k, 32))
+                let a0 := mload(x)
+                let a1 := mload(add(x, 32))
+                mstore(z, mod(add(mul(a0, k0), mul(7, mul(a1, k1))), 0xffffffff00000001))
+                mstore(add(z, 32), mod(add(mul(a0, k1), mul(a1, k0)), 0xffffffff00000001))
+                a0 := mload(add(x, 64))
+                a1 := mload(add(x, 96))
+                mstore(add(z, 64), mod(add(mul(a0, k0), mul(7, mul(a1, k1))), 0xffffffff00000001))
+                mstore(add(z, 96), mod(add(mul(a0, k1), mul(a1, k0)), 0xffffffff00000001))
             }
+            // z = x + y (neg = 0) or x - y (neg = 1), algebra values.
             function aaddsub(x, y, z, neg) {
                 for { let o := 0 } lt(o, 128) { o := add(o, 32) } {
                     let b := mload(add(y, o))
-                    if neg { b := mod(sub(0xffffffff00000001, b), 0xffffffff00000001) }
+                    if neg { b := sub(0xffffffff00000001, b) }
                     mstore(add(z, o), addmod(mload(add(x, o)), b, 0xffffffff00000001))
                 }
             }
@@ -536,149 +541,180 @@ contract WrapperGateEvaluator {
                 put(i, mload(z), mload(add(z, 32)))
                 put(add(i, 1), mload(add(z, 64)), mload(add(z, 96)))
             }
+            // The gate's filter: prod_{i in [lo, hi), i != row} (i - s), times (UNUSED - s) when
+            // the group holds several gates, s the selector opening (plonky2's `compute_filter`).
             function setfilter(s, row, lo, hi, many) {
-                let s0, s1 := ld(add(12512, shl(6, s)))
-                s0 := sub(0xffffffff00000001, s0)
-                s1 := mod(sub(0xffffffff00000001, s1), 0xffffffff00000001)
+                let s0 := sub(0xffffffff00000001, mload(add(12512, shl(6, s))))
+                let s1 := mod(sub(0xffffffff00000001, mload(add(12512, add(shl(6, s), 32)))), 0xffffffff00000001)
                 let f0 := 1
                 let f1 := 0
                 for { let i := lo } lt(i, hi) { i := add(i, 1) } {
-                    if iszero(eq(i, row)) { f0, f1 := emul(f0, f1, addmod(i, s0, 0xffffffff00000001), s1) }
+                    if iszero(eq(i, row)) {
+                        let a := addmod(i, s0, 0xffffffff00000001)
+                        let t := mod(add(mul(f0, a), mul(7, mul(f1, s1))), 0xffffffff00000001)
+                        f1 := mod(add(mul(f0, s1), mul(f1, a)), 0xffffffff00000001)
+                        f0 := t
+                    }
                 }
-                if many { f0, f1 := emul(f0, f1, addmod(0xffffffff, s0, 0xffffffff00000001), s1) }
+                if many {
+                    let a := addmod(0xffffffff, s0, 0xffffffff00000001)
+                    let t := mod(add(mul(f0, a), mul(7, mul(f1, s1))), 0xffffffff00000001)
+                    f1 := mod(add(mul(f0, s1), mul(f1, a)), 0xffffffff00000001)
+                    f0 := t
+                }
                 mstore(21600, f0)
                 mstore(add(21600, 32), f1)
+                mstore(add(21600, 64), mulmod(7, f1, 0xffffffff00000001))
             }
-            // Poseidon over extension elements: state in 21664 (12 pairs). With `gate` set, S-box
-            // inputs are replaced by the PoseidonGate's wires and each difference is a constraint.
-            function kc(i) -> v { v := shr(192, mload(add(6432, shl(3, i)))) }
-            function sbox(p) {
-                let x0, x1 := ld(p)
-                let a0, a1 := emul(x0, x1, x0, x1)
-                let b0, b1 := emul(a0, a1, a0, a1)
-                a0, a1 := emul(a0, a1, x0, x1)
-                a0, a1 := emul(a0, a1, b0, b1)
-                mstore(p, a0)
-                mstore(add(p, 32), a1)
+            // ------------------------------------------------------------ Poseidon
+            // The state at 21696: 24 words, packed extension elements c0 + c1 2^128, words 12..24
+            // repeating 0..12 so that the circulant MDS reads its rows without wrapping.
+            // Partial rounds keep c0 words at 23232 and c1 words at 23232 + 384. With `gate` set,
+            // S-box inputs are the PoseidonGate's wires and each difference is a constraint.
+            //
+            // x^7 in the extension: x^2, x^3 = x^2 x, x^4 = (x^2)^2, x^7 = x^3 x^4.
+            function sbox(x0, x1) -> y0, y1 {
+                let a0 := mod(add(mul(x0, x0), mul(7, mul(x1, x1))), 0xffffffff00000001)
+                let a1 := mulmod(add(x0, x0), x1, 0xffffffff00000001)
+                let b0 := mod(add(mul(a0, x0), mul(7, mul(a1, x1))), 0xffffffff00000001)
+                let b1 := mod(add(mul(a0, x1), mul(a1, x0)), 0xffffffff00000001)
+                x0 := mod(add(mul(a0, a0), mul(7, mul(a1, a1))), 0xffffffff00000001)
+                x1 := mulmod(add(a0, a0), a1, 0xffffffff00000001)
+                y0 := mod(add(mul(b0, x0), mul(7, mul(b1, x1))), 0xffffffff00000001)
+                y1 := mod(add(mul(b0, x1), mul(b1, x0)), 0xffffffff00000001)
             }
-            function mds() {
-                for { let r := 0 } lt(r, 12) { r := add(r, 1) } {
-                    let s0 := 0
-                    let s1 := 0
-                    for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let c := kc(add(96, i))
-                        let p := add(21664, shl(6, mod(add(i, r), 12)))
-                        s0 := add(s0, mul(mload(p), c))
-                        s1 := add(s1, mul(mload(add(p, 32)), c))
-                    }
-                    let d := kc(add(108, r))
-                    let p := add(21664, shl(6, r))
-                    mstore(add(22432, shl(6, r)), mod(add(s0, mul(mload(p), d)), 0xffffffff00000001))
-                    mstore(add(22432, add(shl(6, r), 32)), mod(add(s1, mul(mload(add(p, 32)), d)), 0xffffffff00000001))
-                }
-                mcopy(21664, 22432, 768)
+            // An S-box input (x0, x1): in gate mode checked against wire `w` (constraint ci) and
+            // replaced by it.
+            function sboxin(x0, x1, w, ci) -> y0, y1 {
+                let p := add(12832, shl(6, w))
+                y0 := mload(p)
+                y1 := mload(add(p, 32))
+                put(ci, addmod(x0, sub(0xffffffff00000001, y0), 0xffffffff00000001), addmod(x1, sub(0xffffffff00000001, y1), 0xffffffff00000001))
             }
-            // One S-box input: checked against a wire (gate mode) and replaced by it.
-            function sboxin(p, gate, wire, ci) -> nci {
-                nci := ci
-                if gate {
-                    let d0, d1 := rsubp(p, mload(wa(wire)), mload(add(wa(wire), 32)))
-                    put(ci, d0, d1)
-                    mcopy(p, wa(wire), 64)
-                    nci := add(ci, 1)
-                }
-            }
-            function fullround(r, gate, firstwire, ci) -> nci {
-                nci := ci
+            // One full round: round constants from blob address `rc`, S-box wires from `w`
+            // (0: none), constraints from `ci`; returns the next constraint index.
+            function fullround(rc, w, ci) -> nci {
                 for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add(21664, shl(6, i))
-                    mstore(p, addmod(mload(p), kc(add(mul(r, 12), i)), 0xffffffff00000001))
+                    let p := add(21696, shl(5, i))
+                    let v := mload(p)
+                    let x0 := mod(add(and(v, 0xffffffffffffffffffffffffffffffff), shr(192, mload(add(rc, shl(3, i))))), 0xffffffff00000001)
+                    let x1 := mod(shr(128, v), 0xffffffff00000001)
+                    if w { x0, x1 := sboxin(x0, x1, add(w, i), add(ci, i)) }
+                    x0, x1 := sbox(x0, x1)
+                    mstore(p, or(x0, shl(128, x1)))
                 }
-                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add(21664, shl(6, i))
-                    nci := sboxin(p, gate, add(firstwire, i), nci)
-                    sbox(p)
-                }
+                nci := ci
+                if w { nci := add(ci, 12) }
                 mds()
             }
+            function mds() {
+                mcopy(add(21696, 384), 21696, 384)
+                for { let r := 0 } lt(r, 12) { r := add(r, 1) } {
+                    let b := add(21696, shl(5, r))
+                    mstore(add(22464, shl(5, r)), add(mul(mload(add(b, 0)), 17), add(mul(mload(add(b, 32)), 15), add(mul(mload(add(b, 64)), 41), add(mul(mload(add(b, 96)), 16), add(mul(mload(add(b, 128)), 2), add(mul(mload(add(b, 160)), 28), add(mul(mload(add(b, 192)), 13), add(mul(mload(add(b, 224)), 13), add(mul(mload(add(b, 256)), 39), add(mul(mload(add(b, 288)), 18), add(mul(mload(add(b, 320)), 34), mul(mload(add(b, 352)), 20)))))))))))))
+                }
+                mstore(add(22464, 0), add(mload(add(22464, 0)), mul(mload(add(21696, 0)), 8)))
+                mcopy(21696, 22464, 384)
+            }
+            // The partial rounds in plonky2's "fast" form, from and back to the packed state.
+            function partialrounds(gate, ci) -> nci {
+                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
+                    let v := mload(add(21696, shl(5, i)))
+                    mstore(add(23232, shl(5, i)), mod(add(and(v, 0xffffffffffffffffffffffffffffffff), shr(192, mload(add(7392, shl(3, i))))), 0xffffffff00000001))
+                    mstore(add(23232, add(384, shl(5, i))), mod(shr(128, v), 0xffffffff00000001))
+                }
+                // mds_partial_layer_init: result[c] = sum_{r >= 1} s[r] m[r - 1][c - 1], c >= 1.
+                for { let c := 1 } lt(c, 12) { c := add(c, 1) } {
+                    let k := add(7488, shl(3, sub(c, 1)))
+                    mstore(add(22464, shl(5, c)), mod(add(mul(mload(add(23232, 32)), shr(192, mload(add(k, 0)))), add(mul(mload(add(23232, 64)), shr(192, mload(add(k, 88)))), add(mul(mload(add(23232, 96)), shr(192, mload(add(k, 176)))), add(mul(mload(add(23232, 128)), shr(192, mload(add(k, 264)))), add(mul(mload(add(23232, 160)), shr(192, mload(add(k, 352)))), add(mul(mload(add(23232, 192)), shr(192, mload(add(k, 440)))), add(mul(mload(add(23232, 224)), shr(192, mload(add(k, 528)))), add(mul(mload(add(23232, 256)), shr(192, mload(add(k, 616)))), add(mul(mload(add(23232, 288)), shr(192, mload(add(k, 704)))), add(mul(mload(add(23232, 320)), shr(192, mload(add(k, 792)))), mul(mload(add(23232, 352)), shr(192, mload(add(k, 880)))))))))))))), 0xffffffff00000001))
+                    mstore(add(22464, add(384, shl(5, c))), mod(add(mul(mload(add(23232, 416)), shr(192, mload(add(k, 0)))), add(mul(mload(add(23232, 448)), shr(192, mload(add(k, 88)))), add(mul(mload(add(23232, 480)), shr(192, mload(add(k, 176)))), add(mul(mload(add(23232, 512)), shr(192, mload(add(k, 264)))), add(mul(mload(add(23232, 544)), shr(192, mload(add(k, 352)))), add(mul(mload(add(23232, 576)), shr(192, mload(add(k, 440)))), add(mul(mload(add(23232, 608)), shr(192, mload(add(k, 528)))), add(mul(mload(add(23232, 640)), shr(192, mload(add(k, 616)))), add(mul(mload(add(23232, 672)), shr(192, mload(add(k, 704)))), add(mul(mload(add(23232, 704)), shr(192, mload(add(k, 792)))), mul(mload(add(23232, 736)), shr(192, mload(add(k, 880)))))))))))))), 0xffffffff00000001))
+                }
+                mstore(22464, mload(23232))
+                mstore(add(22464, 384), mload(add(23232, 384)))
+                mcopy(23232, 22464, 768)
+                nci := ci
+                for { let r := 0 } lt(r, 22) { r := add(r, 1) } {
+                    let x0 := mload(23232)
+                    let x1 := mload(add(23232, 384))
+                    if gate {
+                        x0, x1 := sboxin(x0, x1, add(65, r), nci)
+                        nci := add(nci, 1)
+                    }
+                    x0, x1 := sbox(x0, x1)
+                    x0 := addmod(x0, shr(192, mload(add(8456, shl(3, r)))), 0xffffffff00000001)
+                    partialmds(x0, x1, add(8632, mul(88, r)), add(10568, mul(88, r)))
+                }
+                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
+                    let v := or(mload(add(23232, shl(5, i))), shl(128, mload(add(23232, add(384, shl(5, i))))))
+                    mstore(add(21696, shl(5, i)), v)
+                }
+            }
+            // mds_partial_layer_fast with w-hats at blob address `k` and vs at `v`:
+            // s[0] = x m00 + sum_{i >= 1} s[i] w[i - 1], s[i] += x v[i - 1].
+            function partialmds(x0, x1, k, v) {
+                let d0 := add(mul(x0, 25), add(mul(mload(add(23232, 32)), shr(192, mload(add(k, 0)))), add(mul(mload(add(23232, 64)), shr(192, mload(add(k, 8)))), add(mul(mload(add(23232, 96)), shr(192, mload(add(k, 16)))), add(mul(mload(add(23232, 128)), shr(192, mload(add(k, 24)))), add(mul(mload(add(23232, 160)), shr(192, mload(add(k, 32)))), add(mul(mload(add(23232, 192)), shr(192, mload(add(k, 40)))), add(mul(mload(add(23232, 224)), shr(192, mload(add(k, 48)))), add(mul(mload(add(23232, 256)), shr(192, mload(add(k, 56)))), add(mul(mload(add(23232, 288)), shr(192, mload(add(k, 64)))), add(mul(mload(add(23232, 320)), shr(192, mload(add(k, 72)))), mul(mload(add(23232, 352)), shr(192, mload(add(k, 80)))))))))))))))
+                let d1 := add(mul(x1, 25), add(mul(mload(add(23232, 416)), shr(192, mload(add(k, 0)))), add(mul(mload(add(23232, 448)), shr(192, mload(add(k, 8)))), add(mul(mload(add(23232, 480)), shr(192, mload(add(k, 16)))), add(mul(mload(add(23232, 512)), shr(192, mload(add(k, 24)))), add(mul(mload(add(23232, 544)), shr(192, mload(add(k, 32)))), add(mul(mload(add(23232, 576)), shr(192, mload(add(k, 40)))), add(mul(mload(add(23232, 608)), shr(192, mload(add(k, 48)))), add(mul(mload(add(23232, 640)), shr(192, mload(add(k, 56)))), add(mul(mload(add(23232, 672)), shr(192, mload(add(k, 64)))), add(mul(mload(add(23232, 704)), shr(192, mload(add(k, 72)))), mul(mload(add(23232, 736)), shr(192, mload(add(k, 80)))))))))))))))
+                mstore(add(23232, 32), mod(add(mload(add(23232, 32)), mul(x0, shr(192, mload(add(v, 0))))), 0xffffffff00000001))
+                mstore(add(23232, 64), mod(add(mload(add(23232, 64)), mul(x0, shr(192, mload(add(v, 8))))), 0xffffffff00000001))
+                mstore(add(23232, 96), mod(add(mload(add(23232, 96)), mul(x0, shr(192, mload(add(v, 16))))), 0xffffffff00000001))
+                mstore(add(23232, 128), mod(add(mload(add(23232, 128)), mul(x0, shr(192, mload(add(v, 24))))), 0xffffffff00000001))
+                mstore(add(23232, 160), mod(add(mload(add(23232, 160)), mul(x0, shr(192, mload(add(v, 32))))), 0xffffffff00000001))
+                mstore(add(23232, 192), mod(add(mload(add(23232, 192)), mul(x0, shr(192, mload(add(v, 40))))), 0xffffffff00000001))
+                mstore(add(23232, 224), mod(add(mload(add(23232, 224)), mul(x0, shr(192, mload(add(v, 48))))), 0xffffffff00000001))
+                mstore(add(23232, 256), mod(add(mload(add(23232, 256)), mul(x0, shr(192, mload(add(v, 56))))), 0xffffffff00000001))
+                mstore(add(23232, 288), mod(add(mload(add(23232, 288)), mul(x0, shr(192, mload(add(v, 64))))), 0xffffffff00000001))
+                mstore(add(23232, 320), mod(add(mload(add(23232, 320)), mul(x0, shr(192, mload(add(v, 72))))), 0xffffffff00000001))
+                mstore(add(23232, 352), mod(add(mload(add(23232, 352)), mul(x0, shr(192, mload(add(v, 80))))), 0xffffffff00000001))
+                mstore(add(23232, 416), mod(add(mload(add(23232, 416)), mul(x1, shr(192, mload(add(v, 0))))), 0xffffffff00000001))
+                mstore(add(23232, 448), mod(add(mload(add(23232, 448)), mul(x1, shr(192, mload(add(v, 8))))), 0xffffffff00000001))
+                mstore(add(23232, 480), mod(add(mload(add(23232, 480)), mul(x1, shr(192, mload(add(v, 16))))), 0xffffffff00000001))
+                mstore(add(23232, 512), mod(add(mload(add(23232, 512)), mul(x1, shr(192, mload(add(v, 24))))), 0xffffffff00000001))
+                mstore(add(23232, 544), mod(add(mload(add(23232, 544)), mul(x1, shr(192, mload(add(v, 32))))), 0xffffffff00000001))
+                mstore(add(23232, 576), mod(add(mload(add(23232, 576)), mul(x1, shr(192, mload(add(v, 40))))), 0xffffffff00000001))
+                mstore(add(23232, 608), mod(add(mload(add(23232, 608)), mul(x1, shr(192, mload(add(v, 48))))), 0xffffffff00000001))
+                mstore(add(23232, 640), mod(add(mload(add(23232, 640)), mul(x1, shr(192, mload(add(v, 56))))), 0xffffffff00000001))
+                mstore(add(23232, 672), mod(add(mload(add(23232, 672)), mul(x1, shr(192, mload(add(v, 64))))), 0xffffffff00000001))
+                mstore(add(23232, 704), mod(add(mload(add(23232, 704)), mul(x1, shr(192, mload(add(v, 72))))), 0xffffffff00000001))
+                mstore(add(23232, 736), mod(add(mload(add(23232, 736)), mul(x1, shr(192, mload(add(v, 80))))), 0xffffffff00000001))
+                mstore(23232, mod(d0, 0xffffffff00000001))
+                mstore(add(23232, 384), mod(d1, 0xffffffff00000001))
+            }
+            // The permutation of the packed state; in gate mode each S-box input is a wire.
             function poseidon(gate) {
                 let ci := 5
+                pop(fullround(6432, 0, ci))
+                for { let r := 1 } lt(r, 4) { r := add(r, 1) } {
+                    ci := fullround(add(6432, mul(96, r)), mul(gate, add(29, mul(12, sub(r, 1)))), ci)
+                }
+                ci := partialrounds(gate, ci)
                 for { let r := 0 } lt(r, 4) { r := add(r, 1) } {
-                    ci := fullround(r, and(gate, gt(r, 0)), add(29, mul(12, sub(r, 1))), ci)
-                }
-                // Partial rounds, in plonky2's "fast" form.
-                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add(21664, shl(6, i))
-                    mstore(p, addmod(mload(p), kc(add(120, i)), 0xffffffff00000001))
-                }
-                mcopy(22432, 21664, 64)
-                for { let c := 1 } lt(c, 12) { c := add(c, 1) } {
-                    let s0 := 0
-                    let s1 := 0
-                    for { let r := 1 } lt(r, 12) { r := add(r, 1) } {
-                        let t := kc(add(132, add(mul(sub(r, 1), 11), sub(c, 1))))
-                        let p := add(21664, shl(6, r))
-                        s0 := add(s0, mul(mload(p), t))
-                        s1 := add(s1, mul(mload(add(p, 32)), t))
-                    }
-                    mstore(add(22432, shl(6, c)), mod(s0, 0xffffffff00000001))
-                    mstore(add(22432, add(shl(6, c), 32)), mod(s1, 0xffffffff00000001))
-                }
-                mcopy(21664, 22432, 768)
-                for { let r := 0 } lt(r, 22) { r := add(r, 1) } {
-                    ci := sboxin(21664, gate, add(65, r), ci)
-                    sbox(21664)
-                    mstore(21664, addmod(mload(21664), kc(add(253, r)), 0xffffffff00000001))
-                    // d = s0 * (circ0 + diag0) + sum_i s_i * w_hat[r][i - 1]
-                    let m := add(kc(96), kc(108))
-                    let s0 := mul(mload(21664), m)
-                    let s1 := mul(mload(add(21664, 32)), m)
-                    for { let i := 1 } lt(i, 12) { i := add(i, 1) } {
-                        let t := kc(add(275, add(mul(r, 11), sub(i, 1))))
-                        let p := add(21664, shl(6, i))
-                        s0 := add(s0, mul(mload(p), t))
-                        s1 := add(s1, mul(mload(add(p, 32)), t))
-                    }
-                    // result[i] = s0 * vs[r][i - 1] + s_i
-                    let a0 := mload(21664)
-                    let a1 := mload(add(21664, 32))
-                    for { let i := 1 } lt(i, 12) { i := add(i, 1) } {
-                        let t := kc(add(517, add(mul(r, 11), sub(i, 1))))
-                        let p := add(21664, shl(6, i))
-                        mstore(p, mod(add(mul(a0, t), mload(p)), 0xffffffff00000001))
-                        mstore(add(p, 32), mod(add(mul(a1, t), mload(add(p, 32))), 0xffffffff00000001))
-                    }
-                    mstore(21664, mod(s0, 0xffffffff00000001))
-                    mstore(add(21664, 32), mod(s1, 0xffffffff00000001))
-                }
-                for { let r := 0 } lt(r, 4) { r := add(r, 1) } {
-                    ci := fullround(add(r, 4), gate, add(87, mul(12, r)), ci)
+                    ci := fullround(add(6432, mul(96, add(r, 4))), mul(gate, add(87, mul(12, r))), ci)
                 }
                 if gate {
                     for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let d0, d1 := rsubp(add(21664, shl(6, i)), mload(wa(add(12, i))), mload(add(wa(add(12, i)), 32)))
-                        put(ci, d0, d1)
-                        ci := add(ci, 1)
+                        let v := mload(add(21696, shl(5, i)))
+                        let p := add(12832, shl(6, add(12, i)))
+                        put(add(ci, i), addmod(mod(and(v, 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001), sub(0xffffffff00000001, mload(p)), 0xffffffff00000001), addmod(mod(shr(128, v), 0xffffffff00000001), sub(0xffffffff00000001, mload(add(p, 32))), 0xffffffff00000001))
                     }
                 }
             }
 
-            // Overwrite mode: each chunk of 8 replaces state[0..len], then the permutation.
+            // Overwrite mode: each chunk of 8 replaces state[0..len], then the permutation. The
+            // state is packed (c0 + c1 2^128) with c1 = 0 here: base-field values.
             for { let i := 0 } lt(i, inputs.length) { i := add(i, 8) } {
                 for { let j := 0 } and(lt(j, 8), lt(add(i, j), inputs.length)) { j := add(j, 1) } {
                     let v := calldataload(add(inputs.offset, shl(5, add(i, j))))
                     if iszero(lt(v, 0xffffffff00000001)) { revert(0, 0) }
-                    mstore(add(21664, shl(6, j)), v)
-                    mstore(add(21664, add(shl(6, j), 32)), 0)
+                    mstore(add(21696, shl(5, j)), v)
                 }
                 poseidon(0)
             }
         }
         assembly {
-            mstore(out, mload(21664))
-            mstore(add(out, 32), mload(add(21664, 64)))
-            mstore(add(out, 64), mload(add(21664, 128)))
-            mstore(add(out, 96), mload(add(21664, 192)))
+            mstore(out, mod(and(mload(21696), 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001))
+            mstore(add(out, 32), mod(and(mload(add(21696, 32)), 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001))
+            mstore(add(out, 64), mod(and(mload(add(21696, 64)), 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001))
+            mstore(add(out, 96), mod(and(mload(add(21696, 96)), 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001))
         }
     }
 }

@@ -16,6 +16,10 @@
 //! `other_circuit_proof.bin`: a wrapper proof of the committed statement
 //! (`wrapper_public_inputs.bin`) by a circuit of the same shape that is not the devnet's
 //! ([`fixture::other_circuit_proof`]), which the committed verifier must refuse.
+//!
+//! Both proofs are also kept as plonky2 bytes under `target/verifier-fixtures/` (not
+//! committed), so that `--reencode` can rewrite the committed fixtures after a change of
+//! the calldata encoding alone, without proving again.
 
 use std::{path::PathBuf, time::Instant};
 
@@ -31,6 +35,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let contracts_only = std::env::args().any(|a| a == "--contracts-only");
     let other_circuit = std::env::args().any(|a| a == "--other-circuit");
+    let reencode = std::env::args().any(|a| a == "--reencode");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let started = Instant::now();
     let set = fixture::devnet_circuits(&fixture::cache_dir())?;
@@ -41,8 +46,12 @@ fn main() -> anyhow::Result<()> {
     );
     // forge reads fixtures from contracts/test/data (foundry.toml's fs_permissions).
     let dir = root.join("contracts/test/data/verifier");
+    let raw_dir = root.join("target/verifier-fixtures");
     if other_circuit {
-        return write_other_circuit_proof(&set, &dir);
+        return write_other_circuit_proof(&set, &dir, &raw_dir);
+    }
+    if reencode {
+        return reencode_fixtures(&set, &raw_dir, &dir);
     }
     let (common, verifier) = (&set.wrapper.data.common, &set.wrapper.data.verifier_only);
     let files = solidity::generate(common, verifier)?;
@@ -84,6 +93,8 @@ fn main() -> anyhow::Result<()> {
     );
 
     std::fs::create_dir_all(&dir)?;
+    save_raw(&raw_dir, "wrapper_proof", &batch.wrapped.to_bytes())?;
+    write_gate_evaluation(&set, &batch.wrapped, &dir)?;
     std::fs::write(
         dir.join("wrapper_proof.bin"),
         solidity::encode_proof(&batch.wrapped),
@@ -107,6 +118,7 @@ fn main() -> anyhow::Result<()> {
 fn write_other_circuit_proof(
     set: &prover::circuits::aggregation::tree::CircuitSet,
     dir: &std::path::Path,
+    raw_dir: &std::path::Path,
 ) -> anyhow::Result<()> {
     let inputs = std::fs::read(dir.join("wrapper_public_inputs.bin"))
         .context("read the committed statement (run without --other-circuit first)")?;
@@ -116,6 +128,7 @@ fn write_other_circuit_proof(
         .collect();
     let started = Instant::now();
     let (wrapper, proof) = fixture::other_circuit_proof(set, &words)?;
+    save_raw(raw_dir, "other_circuit_proof", &proof.to_bytes())?;
     let bytes = solidity::encode_proof(&proof);
     anyhow::ensure!(
         bytes.len() == solidity::ProofLayout::new(&set.wrapper.data.common).total,
@@ -128,5 +141,62 @@ fn write_other_circuit_proof(
         wrapper.data.verifier_only.circuit_digest,
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Keeps a proof's plonky2 bytes for `--reencode`.
+fn save_raw(raw_dir: &std::path::Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(raw_dir)?;
+    std::fs::write(raw_dir.join(format!("{name}.plonky2")), bytes).context("write raw proof")
+}
+
+/// Rewrites the committed proof fixtures in the current encoding from the kept plonky2
+/// bytes, checking each proof's verdict under the devnet wrapper first.
+fn reencode_fixtures(
+    set: &prover::circuits::aggregation::tree::CircuitSet,
+    raw_dir: &std::path::Path,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    type Proof = plonky2::plonk::proof::ProofWithPublicInputs<
+        prover::circuits::F,
+        prover::circuits::wrapper::WrapperConfig,
+        { prover::circuits::D },
+    >;
+    let common = &set.wrapper.data.common;
+    for (name, must_verify) in [("wrapper_proof", true), ("other_circuit_proof", false)] {
+        let raw = std::fs::read(raw_dir.join(format!("{name}.plonky2")))
+            .with_context(|| format!("read {name}.plonky2 (run the generator without flags)"))?;
+        let proof = Proof::from_bytes(raw, common).context("decode raw proof")?;
+        anyhow::ensure!(
+            set.wrapper.verify(&proof).is_ok() == must_verify,
+            "{name}: unexpected verdict under the devnet wrapper"
+        );
+        std::fs::write(
+            dir.join(format!("{name}.bin")),
+            solidity::encode_proof(&proof),
+        )?;
+        if must_verify {
+            write_gate_evaluation(set, &proof, dir)?;
+        }
+        eprintln!("re-encoded {name}.bin");
+    }
+    Ok(())
+}
+
+/// Writes `gate_vars.bin` and `gate_constraints.bin` (big-endian u64s): the gate evaluator's
+/// input for the proof and plonky2's constraint sums for it ([`fixture::gate_evaluation`]).
+fn write_gate_evaluation(
+    set: &prover::circuits::aggregation::tree::CircuitSet,
+    proof: &plonky2::plonk::proof::ProofWithPublicInputs<
+        prover::circuits::F,
+        prover::circuits::wrapper::WrapperConfig,
+        { prover::circuits::D },
+    >,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let (vars, constraints) = fixture::gate_evaluation(&set.wrapper.data.common, proof);
+    let bytes = |xs: &[u64]| xs.iter().flat_map(|x| x.to_be_bytes()).collect::<Vec<u8>>();
+    std::fs::write(dir.join("gate_vars.bin"), bytes(&vars))?;
+    std::fs::write(dir.join("gate_constraints.bin"), bytes(&constraints))?;
     Ok(())
 }

@@ -1,18 +1,19 @@
 //! The proof as the on-chain verifier reads it: one `bytes` of fixed length per circuit.
 //!
-//! Layout (offsets in [`ProofLayout`]); hashes are `KeccakHash<25>` digests, 25 bytes;
-//! "BE" values are canonical u64s big-endian (the verifier reverts on a non-canonical one),
-//! "LE" values are little-endian, exactly the bytes plonky2 hashes into Merkle leaves (so
-//! the verifier hashes the calldata itself):
+//! Layout (offsets in [`ProofLayout`]); hashes are `KeccakHash<25>` digests, 25 bytes; every
+//! field element is a u64 little-endian, exactly the bytes plonky2's Keccak transcript absorbs
+//! and its Keccak Merkle trees hash, so the verifier feeds the calldata itself to `keccak256`
+//! (it reverts on a non-canonical opening, final-polynomial coefficient or PoW witness; leaf
+//! values are bound by their Merkle paths):
 //!
 //! 1. caps: wires, Z and partial products, quotient (`2^cap_height` hashes each);
-//! 2. openings at zeta, each extension element as (c0, c1) BE: constants, sigmas, wires,
-//!    Z, partial products, quotient; then the Z openings at g zeta;
+//! 2. openings at zeta, each extension element as (c0, c1): constants, sigmas, wires, Z,
+//!    partial products, quotient; then the Z openings at g zeta;
 //! 3. FRI commit-phase caps, one per reduction;
-//! 4. per query: for each of the 4 initial trees its leaf (LE) and Merkle siblings; then per
-//!    reduction its coset's evaluations (extension elements, LE) and siblings;
-//! 5. the final polynomial's coefficients (BE pairs);
-//! 6. the proof-of-work witness (BE).
+//! 4. per query: for each of the 4 initial trees its leaf and Merkle siblings; then per
+//!    reduction its coset's evaluations (extension elements) and siblings;
+//! 5. the final polynomial's coefficients ((c0, c1) pairs);
+//! 6. the proof-of-work witness.
 //!
 //! Every byte is covered by a check: flipping any of them makes verification fail.
 
@@ -145,13 +146,6 @@ impl ProofLayout {
 
 type Fe = <F as plonky2::field::extension::Extendable<D>>::Extension;
 
-fn be_ext(out: &mut Vec<u8>, x: &Fe) {
-    let parts: [F; D] = x.to_basefield_array();
-    for c in parts {
-        out.extend_from_slice(&c.to_canonical_u64().to_be_bytes());
-    }
-}
-
 fn le_ext(out: &mut Vec<u8>, x: &Fe) {
     let parts: [F; D] = x.to_basefield_array();
     for c in parts {
@@ -183,7 +177,7 @@ pub fn encode_proof(proof: &ProofWithPublicInputs<F, WrapperConfig, D>) -> Vec<u
         &o.plonk_zs_next,
     ] {
         for x in block {
-            be_ext(&mut out, x);
+            le_ext(&mut out, x);
         }
     }
     let fri = &p.opening_proof;
@@ -211,9 +205,9 @@ pub fn encode_proof(proof: &ProofWithPublicInputs<F, WrapperConfig, D>) -> Vec<u
         }
     }
     for c in &fri.final_poly.coeffs {
-        be_ext(&mut out, c);
+        le_ext(&mut out, c);
     }
-    out.extend_from_slice(&fri.pow_witness.to_canonical_u64().to_be_bytes());
+    out.extend_from_slice(&fri.pow_witness.to_canonical_u64().to_le_bytes());
     out
 }
 

@@ -205,3 +205,61 @@ pub fn other_circuit_proof(
     }
     Ok((wrapper, proof))
 }
+
+/// The gate evaluator's input for a wrapper proof, and plonky2's answer to it: `vars` as
+/// `WrapperGateEvaluator.evalGateConstraints` takes them (the openings of the constants and
+/// wires at zeta as (c0, c1) pairs, then the public inputs hash) and the filtered constraint
+/// sums of every gate (`evaluate_gate_constraints`) as (c0, c1) pairs. The forge test
+/// feeds the first to the generated Yul and expects the second: native against EVM on the
+/// same real openings, gate by gate summed.
+pub fn gate_evaluation(
+    common: &plonky2::plonk::circuit_data::CommonCircuitData<F, D>,
+    proof: &ProofWithPublicInputs<F, WrapperConfig, D>,
+) -> (Vec<u64>, Vec<u64>) {
+    use plonky2::{
+        field::types::Field,
+        field::{extension::FieldExtension, types::PrimeField64},
+        plonk::vars::EvaluationVars,
+    };
+    let words = |xs: &[<F as plonky2::field::extension::Extendable<D>>::Extension]| -> Vec<u64> {
+        xs.iter()
+            .flat_map(|x| {
+                let parts: [F; D] = x.to_basefield_array();
+                parts.map(|c| c.to_canonical_u64())
+            })
+            .collect()
+    };
+    let openings = &proof.proof.openings;
+    let pih = proof.get_public_inputs_hash();
+    let vars = EvaluationVars {
+        local_constants: &openings.constants,
+        local_wires: &openings.wires,
+        public_inputs_hash: &pih,
+    };
+    let mut input = words(&openings.constants);
+    input.extend(words(&openings.wires));
+    input.extend(pih.elements.iter().map(|x| x.to_canonical_u64()));
+    // plonky2's `evaluate_gate_constraints` (its module is private): every gate's filtered
+    // constraints, summed index-wise.
+    let (selector_indices, groups) = super::selectors(common);
+    let mut sums = vec![
+        <F as plonky2::field::extension::Extendable<D>>::Extension::ZERO;
+        common.num_gate_constraints
+    ];
+    for (row, gate) in common.gates.iter().enumerate() {
+        let selector = selector_indices[row];
+        let (start, end) = groups[selector];
+        let constraints = gate.0.eval_filtered(
+            vars,
+            row,
+            selector,
+            start..end,
+            groups.len(),
+            common.num_lookup_selectors,
+        );
+        for (sum, c) in sums.iter_mut().zip(constraints) {
+            *sum += c;
+        }
+    }
+    (input, words(&sums))
+}

@@ -15,6 +15,8 @@ use plonky2::{
     hash::poseidon::{Poseidon, ALL_ROUND_CONSTANTS, HALF_N_FULL_ROUNDS, N_PARTIAL_ROUNDS},
 };
 
+use std::fmt::Write as _;
+
 use super::{GenerateError, Layout};
 use crate::circuits::F;
 
@@ -62,61 +64,62 @@ pub(super) fn poseidon_constants() -> Vec<u8> {
 }
 
 /// Yul helper functions shared by the gate blocks and the Poseidon permutation. `$NAME`
-/// placeholders are memory addresses of the layout.
+/// placeholders are memory addresses of the layout; `$POSEIDON_*` are generated code.
+///
+/// Gas matters here more than anywhere: arithmetic is written inline (no helper per field
+/// operation), products are reduced once per sum (every operand is below 2^64, so a sum of
+/// a few products stays far below 2^256), and the Poseidon MDS works on packed extension
+/// elements `c0 + c1 2^128`: its coefficients are below 2^6, so twelve products of packed
+/// words keep both lanes below 2^74 and one multiplication serves both coordinates.
 const HELPERS: &str = r#"
             function wa(j) -> p { p := add($WIRES, shl(6, j)) }
-            function ka(j) -> p { p := add($GCONST, shl(6, j)) }
-            function ld(p) -> a0, a1 { a0 := mload(p) a1 := mload(add(p, 32)) }
-            function emul(a0, a1, b0, b1) -> c0, c1 {
-                c0 := mod(add(mul(a0, b0), mul(7, mul(a1, b1))), 0xffffffff00000001)
-                c1 := mod(add(mul(a0, b1), mul(a1, b0)), 0xffffffff00000001)
+            // out[ci] += filter * (c0, c1); the filter (f0, f1, 7 f1) is at $FILT.
+            function put(ci, c0, c1) {
+                let p := add($OUT, shl(6, ci))
+                let f0 := mload($FILT)
+                mstore(p, addmod(mload(p), mod(add(mul(c0, f0), mul(c1, mload(add($FILT, 64)))), 0xffffffff00000001), 0xffffffff00000001))
+                p := add(p, 32)
+                mstore(p, addmod(mload(p), mod(add(mul(c0, mload(add($FILT, 32))), mul(c1, f0)), 0xffffffff00000001), 0xffffffff00000001))
             }
-            function mulpp(p, q) -> c0, c1 { c0, c1 := emul(mload(p), mload(add(p, 32)), mload(q), mload(add(q, 32))) }
-            function mulp(a0, a1, p) -> c0, c1 { c0, c1 := emul(a0, a1, mload(p), mload(add(p, 32))) }
-            function eadd(a0, a1, b0, b1) -> c0, c1 {
-                c0 := addmod(a0, b0, 0xffffffff00000001)
-                c1 := addmod(a1, b1, 0xffffffff00000001)
+            // put(ci, mem[p] - mem[q]) for extension elements at p and q.
+            function putsub(ci, p, q) {
+                put(ci, addmod(mload(p), sub(0xffffffff00000001, mload(q)), 0xffffffff00000001), addmod(mload(add(p, 32)), sub(0xffffffff00000001, mload(add(q, 32))), 0xffffffff00000001))
             }
-            function esub(a0, a1, b0, b1) -> c0, c1 {
-                c0 := addmod(a0, sub(0xffffffff00000001, b0), 0xffffffff00000001)
-                c1 := addmod(a1, sub(0xffffffff00000001, b1), 0xffffffff00000001)
-            }
-            // mem[p] - a
-            function rsubp(p, a0, a1) -> c0, c1 { c0, c1 := esub(mload(p), mload(add(p, 32)), a0, a1) }
-            // out[i] += filter * c
-            function put(i, c0, c1) {
-                let t0, t1 := mulp(c0, c1, $FILT)
-                let p := add($OUT, shl(6, i))
-                mstore(p, addmod(mload(p), t0, 0xffffffff00000001))
-                mstore(add(p, 32), addmod(mload(add(p, 32)), t1, 0xffffffff00000001))
-            }
-            // Algebra values: two extension elements (4 words) at a pointer.
+            // Algebra values: two extension elements (4 words) at a pointer. z = x y, where
+            // (a + b Y)(c + d Y) = (ac + 7 bd) + (ad + bc) Y and every product is in the
+            // extension (X^2 = 7). z may be x or y.
             function amul(x, y, z) {
-                let a0, a1 := mulpp(x, y)
-                let b0, b1 := mulpp(add(x, 64), add(y, 64))
-                let r0 := addmod(a0, mulmod(7, b0, 0xffffffff00000001), 0xffffffff00000001)
-                let r1 := addmod(a1, mulmod(7, b1, 0xffffffff00000001), 0xffffffff00000001)
-                a0, a1 := mulpp(x, add(y, 64))
-                b0, b1 := mulpp(add(x, 64), y)
-                mstore(z, r0)
-                mstore(add(z, 32), r1)
-                a0, a1 := eadd(a0, a1, b0, b1)
-                mstore(add(z, 64), a0)
-                mstore(add(z, 96), a1)
+                let a0 := mload(x)
+                let a1 := mload(add(x, 32))
+                let b0 := mload(add(x, 64))
+                let b1 := mload(add(x, 96))
+                let c0 := mload(y)
+                let c1 := mload(add(y, 32))
+                let d0 := mload(add(y, 64))
+                let d1 := mload(add(y, 96))
+                mstore(z, mod(add(add(mul(a0, c0), mul(7, mul(a1, c1))), mul(7, mod(add(mul(b0, d0), mul(7, mul(b1, d1))), 0xffffffff00000001))), 0xffffffff00000001))
+                mstore(add(z, 32), mod(add(add(mul(a0, c1), mul(a1, c0)), mul(7, mod(add(mul(b0, d1), mul(b1, d0)), 0xffffffff00000001))), 0xffffffff00000001))
+                mstore(add(z, 64), mod(add(add(mul(a0, d0), mul(7, mul(a1, d1))), add(mul(b0, c0), mul(7, mul(b1, c1)))), 0xffffffff00000001))
+                mstore(add(z, 96), mod(add(add(mul(a0, d1), mul(a1, d0)), add(mul(b0, c1), mul(b1, c0))), 0xffffffff00000001))
             }
-            // z = x * mem[k] (an extension scalar)
+            // z = x k for an algebra value x and an extension element k at pointers.
             function ascal(x, k, z) {
-                let a0, a1 := mulpp(x, k)
-                let b0, b1 := mulpp(add(x, 64), k)
-                mstore(z, a0)
-                mstore(add(z, 32), a1)
-                mstore(add(z, 64), b0)
-                mstore(add(z, 96), b1)
+                let k0 := mload(k)
+                let k1 := mload(add(k, 32))
+                let a0 := mload(x)
+                let a1 := mload(add(x, 32))
+                mstore(z, mod(add(mul(a0, k0), mul(7, mul(a1, k1))), 0xffffffff00000001))
+                mstore(add(z, 32), mod(add(mul(a0, k1), mul(a1, k0)), 0xffffffff00000001))
+                a0 := mload(add(x, 64))
+                a1 := mload(add(x, 96))
+                mstore(add(z, 64), mod(add(mul(a0, k0), mul(7, mul(a1, k1))), 0xffffffff00000001))
+                mstore(add(z, 96), mod(add(mul(a0, k1), mul(a1, k0)), 0xffffffff00000001))
             }
+            // z = x + y (neg = 0) or x - y (neg = 1), algebra values.
             function aaddsub(x, y, z, neg) {
                 for { let o := 0 } lt(o, 128) { o := add(o, 32) } {
                     let b := mload(add(y, o))
-                    if neg { b := mod(sub(0xffffffff00000001, b), 0xffffffff00000001) }
+                    if neg { b := sub(0xffffffff00000001, b) }
                     mstore(add(z, o), addmod(mload(add(x, o)), b, 0xffffffff00000001))
                 }
             }
@@ -125,162 +128,264 @@ const HELPERS: &str = r#"
                 put(i, mload(z), mload(add(z, 32)))
                 put(add(i, 1), mload(add(z, 64)), mload(add(z, 96)))
             }
+            // The gate's filter: prod_{i in [lo, hi), i != row} (i - s), times (UNUSED - s) when
+            // the group holds several gates, s the selector opening (plonky2's `compute_filter`).
             function setfilter(s, row, lo, hi, many) {
-                let s0, s1 := ld(add($VARS, shl(6, s)))
-                s0 := sub(0xffffffff00000001, s0)
-                s1 := mod(sub(0xffffffff00000001, s1), 0xffffffff00000001)
+                let s0 := sub(0xffffffff00000001, mload(add($VARS, shl(6, s))))
+                let s1 := mod(sub(0xffffffff00000001, mload(add($VARS, add(shl(6, s), 32)))), 0xffffffff00000001)
                 let f0 := 1
                 let f1 := 0
                 for { let i := lo } lt(i, hi) { i := add(i, 1) } {
-                    if iszero(eq(i, row)) { f0, f1 := emul(f0, f1, addmod(i, s0, 0xffffffff00000001), s1) }
+                    if iszero(eq(i, row)) {
+                        let a := addmod(i, s0, 0xffffffff00000001)
+                        let t := mod(add(mul(f0, a), mul(7, mul(f1, s1))), 0xffffffff00000001)
+                        f1 := mod(add(mul(f0, s1), mul(f1, a)), 0xffffffff00000001)
+                        f0 := t
+                    }
                 }
-                if many { f0, f1 := emul(f0, f1, addmod(0xffffffff, s0, 0xffffffff00000001), s1) }
+                if many {
+                    let a := addmod(0xffffffff, s0, 0xffffffff00000001)
+                    let t := mod(add(mul(f0, a), mul(7, mul(f1, s1))), 0xffffffff00000001)
+                    f1 := mod(add(mul(f0, s1), mul(f1, a)), 0xffffffff00000001)
+                    f0 := t
+                }
                 mstore($FILT, f0)
                 mstore(add($FILT, 32), f1)
+                mstore(add($FILT, 64), mulmod(7, f1, 0xffffffff00000001))
             }
-            // Poseidon over extension elements: state in $ST (12 pairs). With `gate` set, S-box
-            // inputs are replaced by the PoseidonGate's wires and each difference is a constraint.
-            function kc(i) -> v { v := shr(192, mload(add($KB, shl(3, i)))) }
-            function sbox(p) {
-                let x0, x1 := ld(p)
-                let a0, a1 := emul(x0, x1, x0, x1)
-                let b0, b1 := emul(a0, a1, a0, a1)
-                a0, a1 := emul(a0, a1, x0, x1)
-                a0, a1 := emul(a0, a1, b0, b1)
-                mstore(p, a0)
-                mstore(add(p, 32), a1)
+            // ------------------------------------------------------------ Poseidon
+            // The state at $ST: 24 words, packed extension elements c0 + c1 2^128, words 12..24
+            // repeating 0..12 so that the circulant MDS reads its rows without wrapping.
+            // Partial rounds keep c0 words at $PS and c1 words at $PS + 384. With `gate` set,
+            // S-box inputs are the PoseidonGate's wires and each difference is a constraint.
+            //
+            // x^7 in the extension: x^2, x^3 = x^2 x, x^4 = (x^2)^2, x^7 = x^3 x^4.
+            function sbox(x0, x1) -> y0, y1 {
+                let a0 := mod(add(mul(x0, x0), mul(7, mul(x1, x1))), 0xffffffff00000001)
+                let a1 := mulmod(add(x0, x0), x1, 0xffffffff00000001)
+                let b0 := mod(add(mul(a0, x0), mul(7, mul(a1, x1))), 0xffffffff00000001)
+                let b1 := mod(add(mul(a0, x1), mul(a1, x0)), 0xffffffff00000001)
+                x0 := mod(add(mul(a0, a0), mul(7, mul(a1, a1))), 0xffffffff00000001)
+                x1 := mulmod(add(a0, a0), a1, 0xffffffff00000001)
+                y0 := mod(add(mul(b0, x0), mul(7, mul(b1, x1))), 0xffffffff00000001)
+                y1 := mod(add(mul(b0, x1), mul(b1, x0)), 0xffffffff00000001)
             }
-            function mds() {
-                for { let r := 0 } lt(r, 12) { r := add(r, 1) } {
-                    let s0 := 0
-                    let s1 := 0
-                    for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let c := kc(add($CIRC, i))
-                        let p := add($ST, shl(6, mod(add(i, r), 12)))
-                        s0 := add(s0, mul(mload(p), c))
-                        s1 := add(s1, mul(mload(add(p, 32)), c))
-                    }
-                    let d := kc(add($DIAG, r))
-                    let p := add($ST, shl(6, r))
-                    mstore(add($NS, shl(6, r)), mod(add(s0, mul(mload(p), d)), 0xffffffff00000001))
-                    mstore(add($NS, add(shl(6, r), 32)), mod(add(s1, mul(mload(add(p, 32)), d)), 0xffffffff00000001))
-                }
-                mcopy($ST, $NS, 768)
+            // An S-box input (x0, x1): in gate mode checked against wire `w` (constraint ci) and
+            // replaced by it.
+            function sboxin(x0, x1, w, ci) -> y0, y1 {
+                let p := add($WIRES, shl(6, w))
+                y0 := mload(p)
+                y1 := mload(add(p, 32))
+                put(ci, addmod(x0, sub(0xffffffff00000001, y0), 0xffffffff00000001), addmod(x1, sub(0xffffffff00000001, y1), 0xffffffff00000001))
             }
-            // One S-box input: checked against a wire (gate mode) and replaced by it.
-            function sboxin(p, gate, wire, ci) -> nci {
-                nci := ci
-                if gate {
-                    let d0, d1 := rsubp(p, mload(wa(wire)), mload(add(wa(wire), 32)))
-                    put(ci, d0, d1)
-                    mcopy(p, wa(wire), 64)
-                    nci := add(ci, 1)
-                }
-            }
-            function fullround(r, gate, firstwire, ci) -> nci {
-                nci := ci
+            // One full round: round constants from blob address `rc`, S-box wires from `w`
+            // (0: none), constraints from `ci`; returns the next constraint index.
+            function fullround(rc, w, ci) -> nci {
                 for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add($ST, shl(6, i))
-                    mstore(p, addmod(mload(p), kc(add(mul(r, 12), i)), 0xffffffff00000001))
+                    let p := add($ST, shl(5, i))
+                    let v := mload(p)
+                    let x0 := mod(add(and(v, 0xffffffffffffffffffffffffffffffff), shr(192, mload(add(rc, shl(3, i))))), 0xffffffff00000001)
+                    let x1 := mod(shr(128, v), 0xffffffff00000001)
+                    if w { x0, x1 := sboxin(x0, x1, add(w, i), add(ci, i)) }
+                    x0, x1 := sbox(x0, x1)
+                    mstore(p, or(x0, shl(128, x1)))
                 }
-                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add($ST, shl(6, i))
-                    nci := sboxin(p, gate, add(firstwire, i), nci)
-                    sbox(p)
-                }
+                nci := ci
+                if w { nci := add(ci, 12) }
                 mds()
             }
+            function mds() {
+                mcopy(add($ST, 384), $ST, 384)
+                for { let r := 0 } lt(r, 12) { r := add(r, 1) } {
+                    let b := add($ST, shl(5, r))
+                    mstore(add($NS, shl(5, r)), $POSEIDON_MDS_ROW)
+                }
+$POSEIDON_MDS_DIAG
+                mcopy($ST, $NS, 384)
+            }
+            // The partial rounds in plonky2's "fast" form, from and back to the packed state.
+            function partialrounds(gate, ci) -> nci {
+                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
+                    let v := mload(add($ST, shl(5, i)))
+                    mstore(add($PS, shl(5, i)), mod(add(and(v, 0xffffffffffffffffffffffffffffffff), shr(192, mload(add($KB_FPFRC, shl(3, i))))), 0xffffffff00000001))
+                    mstore(add($PS, add(384, shl(5, i))), mod(shr(128, v), 0xffffffff00000001))
+                }
+                // mds_partial_layer_init: result[c] = sum_{r >= 1} s[r] m[r - 1][c - 1], c >= 1.
+                for { let c := 1 } lt(c, 12) { c := add(c, 1) } {
+                    let k := add($KB_IM, shl(3, sub(c, 1)))
+                    mstore(add($NS, shl(5, c)), mod($POSEIDON_INIT_C0, 0xffffffff00000001))
+                    mstore(add($NS, add(384, shl(5, c))), mod($POSEIDON_INIT_C1, 0xffffffff00000001))
+                }
+                mstore($NS, mload($PS))
+                mstore(add($NS, 384), mload(add($PS, 384)))
+                mcopy($PS, $NS, 768)
+                nci := ci
+                for { let r := 0 } lt(r, 22) { r := add(r, 1) } {
+                    let x0 := mload($PS)
+                    let x1 := mload(add($PS, 384))
+                    if gate {
+                        x0, x1 := sboxin(x0, x1, add($START_PARTIAL, r), nci)
+                        nci := add(nci, 1)
+                    }
+                    x0, x1 := sbox(x0, x1)
+                    x0 := addmod(x0, shr(192, mload(add($KB_FPRC, shl(3, r)))), 0xffffffff00000001)
+                    partialmds(x0, x1, add($KB_WH, mul(88, r)), add($KB_VS, mul(88, r)))
+                }
+                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
+                    let v := or(mload(add($PS, shl(5, i))), shl(128, mload(add($PS, add(384, shl(5, i))))))
+                    mstore(add($ST, shl(5, i)), v)
+                }
+            }
+            // mds_partial_layer_fast with w-hats at blob address `k` and vs at `v`:
+            // s[0] = x m00 + sum_{i >= 1} s[i] w[i - 1], s[i] += x v[i - 1].
+            function partialmds(x0, x1, k, v) {
+                let d0 := $POSEIDON_PARTIAL_D0
+                let d1 := $POSEIDON_PARTIAL_D1
+$POSEIDON_PARTIAL_UPDATE
+                mstore($PS, mod(d0, 0xffffffff00000001))
+                mstore(add($PS, 384), mod(d1, 0xffffffff00000001))
+            }
+            // The permutation of the packed state; in gate mode each S-box input is a wire.
             function poseidon(gate) {
                 let ci := 5
+                pop(fullround($KB_RC, 0, ci))
+                for { let r := 1 } lt(r, 4) { r := add(r, 1) } {
+                    ci := fullround(add($KB_RC, mul(96, r)), mul(gate, add($START_FULL_0, mul(12, sub(r, 1)))), ci)
+                }
+                ci := partialrounds(gate, ci)
                 for { let r := 0 } lt(r, 4) { r := add(r, 1) } {
-                    ci := fullround(r, and(gate, gt(r, 0)), add($START_FULL_0, mul(12, sub(r, 1))), ci)
-                }
-                // Partial rounds, in plonky2's "fast" form.
-                for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                    let p := add($ST, shl(6, i))
-                    mstore(p, addmod(mload(p), kc(add($FPFRC, i)), 0xffffffff00000001))
-                }
-                mcopy($NS, $ST, 64)
-                for { let c := 1 } lt(c, 12) { c := add(c, 1) } {
-                    let s0 := 0
-                    let s1 := 0
-                    for { let r := 1 } lt(r, 12) { r := add(r, 1) } {
-                        let t := kc(add($IM, add(mul(sub(r, 1), 11), sub(c, 1))))
-                        let p := add($ST, shl(6, r))
-                        s0 := add(s0, mul(mload(p), t))
-                        s1 := add(s1, mul(mload(add(p, 32)), t))
-                    }
-                    mstore(add($NS, shl(6, c)), mod(s0, 0xffffffff00000001))
-                    mstore(add($NS, add(shl(6, c), 32)), mod(s1, 0xffffffff00000001))
-                }
-                mcopy($ST, $NS, 768)
-                for { let r := 0 } lt(r, 22) { r := add(r, 1) } {
-                    ci := sboxin($ST, gate, add($START_PARTIAL, r), ci)
-                    sbox($ST)
-                    mstore($ST, addmod(mload($ST), kc(add($FPRC, r)), 0xffffffff00000001))
-                    // d = s0 * (circ0 + diag0) + sum_i s_i * w_hat[r][i - 1]
-                    let m := add(kc($CIRC), kc($DIAG))
-                    let s0 := mul(mload($ST), m)
-                    let s1 := mul(mload(add($ST, 32)), m)
-                    for { let i := 1 } lt(i, 12) { i := add(i, 1) } {
-                        let t := kc(add($WH, add(mul(r, 11), sub(i, 1))))
-                        let p := add($ST, shl(6, i))
-                        s0 := add(s0, mul(mload(p), t))
-                        s1 := add(s1, mul(mload(add(p, 32)), t))
-                    }
-                    // result[i] = s0 * vs[r][i - 1] + s_i
-                    let a0 := mload($ST)
-                    let a1 := mload(add($ST, 32))
-                    for { let i := 1 } lt(i, 12) { i := add(i, 1) } {
-                        let t := kc(add($VS, add(mul(r, 11), sub(i, 1))))
-                        let p := add($ST, shl(6, i))
-                        mstore(p, mod(add(mul(a0, t), mload(p)), 0xffffffff00000001))
-                        mstore(add(p, 32), mod(add(mul(a1, t), mload(add(p, 32))), 0xffffffff00000001))
-                    }
-                    mstore($ST, mod(s0, 0xffffffff00000001))
-                    mstore(add($ST, 32), mod(s1, 0xffffffff00000001))
-                }
-                for { let r := 0 } lt(r, 4) { r := add(r, 1) } {
-                    ci := fullround(add(r, 4), gate, add($START_FULL_1, mul(12, r)), ci)
+                    ci := fullround(add($KB_RC, mul(96, add(r, 4))), mul(gate, add($START_FULL_1, mul(12, r))), ci)
                 }
                 if gate {
                     for { let i := 0 } lt(i, 12) { i := add(i, 1) } {
-                        let d0, d1 := rsubp(add($ST, shl(6, i)), mload(wa(add(12, i))), mload(add(wa(add(12, i)), 32)))
-                        put(ci, d0, d1)
-                        ci := add(ci, 1)
+                        let v := mload(add($ST, shl(5, i)))
+                        let p := add($WIRES, shl(6, add(12, i)))
+                        put(add(ci, i), addmod(mod(and(v, 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001), sub(0xffffffff00000001, mload(p)), 0xffffffff00000001), addmod(mod(shr(128, v), 0xffffffff00000001), sub(0xffffffff00000001, mload(add(p, 32))), 0xffffffff00000001))
                     }
                 }
             }
 "#;
 
+/// The Poseidon code that depends on plonky2's constants: the MDS rows (circulant and
+/// diagonal, small literals) and the unrolled 11-term sums of the partial rounds.
+fn poseidon_pieces() -> Vec<(&'static str, String)> {
+    let circ = <F as Poseidon>::MDS_MATRIX_CIRC;
+    let diag = <F as Poseidon>::MDS_MATRIX_DIAG;
+    // One MDS row from the state word `b` on: sum_i ST[r + i] circ[i].
+    let row = sum((0..WIDTH)
+        .filter(|&i| circ[i] != 0)
+        .map(|i| format!("mul(mload(add(b, {})), {})", 32 * i, circ[i]))
+        .collect());
+    let mut diag_terms = String::new();
+    for (r, &d) in diag.iter().enumerate() {
+        if d != 0 {
+            writeln!(
+                diag_terms,
+                "                mstore(add($NS, {o}), add(mload(add($NS, {o})), mul(mload(add($ST, {o})), {d})))",
+                o = 32 * r
+            )
+            .unwrap();
+        }
+    }
+    // mds_partial_layer_init: the 11 terms of column c (blob pointer k at row 0, column c - 1).
+    let init = |half: usize| {
+        sum((1..WIDTH)
+            .map(|r| {
+                format!(
+                    "mul(mload(add($PS, {})), shr(192, mload(add(k, {}))))",
+                    half + 32 * r,
+                    8 * (WIDTH - 1) * (r - 1)
+                )
+            })
+            .collect())
+    };
+    let m00 = circ[0] + diag[0];
+    let partial_d = |x: &str, half: usize| {
+        let mut terms = vec![format!("mul({x}, {m00})")];
+        terms.extend((1..WIDTH).map(|i| {
+            format!(
+                "mul(mload(add($PS, {})), shr(192, mload(add(k, {}))))",
+                half + 32 * i,
+                8 * (i - 1)
+            )
+        }));
+        sum(terms)
+    };
+    let mut update = String::new();
+    for (x, half) in [("x0", 0), ("x1", 384)] {
+        for i in 1..WIDTH {
+            writeln!(
+                update,
+                "                mstore(add($PS, {o}), mod(add(mload(add($PS, {o})), mul({x}, shr(192, mload(add(v, {k}))))), 0xffffffff00000001))",
+                o = half + 32 * i,
+                k = 8 * (i - 1)
+            )
+            .unwrap();
+        }
+    }
+    vec![
+        ("$POSEIDON_MDS_ROW", row),
+        ("$POSEIDON_MDS_DIAG", diag_terms.trim_end().to_owned()),
+        ("$POSEIDON_INIT_C0", init(0)),
+        ("$POSEIDON_INIT_C1", init(384)),
+        ("$POSEIDON_PARTIAL_D0", partial_d("x0", 0)),
+        ("$POSEIDON_PARTIAL_D1", partial_d("x1", 384)),
+        ("$POSEIDON_PARTIAL_UPDATE", update.trim_end().to_owned()),
+    ]
+}
+
+/// `add(t0, add(t1, ...))` of Yul terms.
+fn sum(terms: Vec<String>) -> String {
+    terms
+        .into_iter()
+        .rev()
+        .reduce(|acc, t| format!("add({t}, {acc})"))
+        .unwrap_or_else(|| "0".to_owned())
+}
+
 /// The helpers with the layout's addresses filled in.
 pub(super) fn helpers(layout: &Layout) -> String {
+    // plonky2's permutation is checked here against the properties the Yul relies on.
+    assert_eq!(
+        <F as Poseidon>::FAST_PARTIAL_ROUND_CONSTANTS[N_PARTIAL_ROUNDS - 1],
+        0,
+        "the gate skips the last partial round constant, the permutation adds it: it must be 0"
+    );
+    assert!(
+        <F as Poseidon>::MDS_MATRIX_CIRC
+            .iter()
+            .chain(&<F as Poseidon>::MDS_MATRIX_DIAG)
+            .all(|&c| c < 64),
+        "packed MDS lanes need coefficients below 2^6"
+    );
     // PoseidonGate wire layout (plonky2 `gates/poseidon.rs`).
     let start_delta = 2 * WIDTH + 1;
     let start_full_0 = start_delta + 4;
     let start_partial = start_full_0 + WIDTH * (HALF_N_FULL_ROUNDS - 1);
     let start_full_1 = start_partial + N_PARTIAL_ROUNDS;
+    let mut s = HELPERS.to_owned();
+    for (k, v) in poseidon_pieces() {
+        s = s.replace(k, &v);
+    }
+    let blob = |entry: usize| layout.kb + 8 * entry;
     let subs: Vec<(&str, usize)> = vec![
         ("$WIRES", layout.wires),
-        ("$GCONST", layout.gate_constants),
         ("$VARS", layout.vars),
         ("$FILT", layout.filter),
         ("$OUT", layout.out),
-        ("$KB", layout.kb),
+        ("$KB_RC", blob(RC_FULL)),
+        ("$KB_FPFRC", blob(FPFRC)),
+        ("$KB_IM", blob(IM)),
+        ("$KB_FPRC", blob(FPRC)),
+        ("$KB_WH", blob(WH)),
+        ("$KB_VS", blob(VS)),
         ("$ST", layout.state),
         ("$NS", layout.next_state),
-        ("$CIRC", CIRC),
-        ("$DIAG", DIAG),
-        ("$FPFRC", FPFRC),
-        ("$IM", IM),
-        ("$FPRC", FPRC),
-        ("$WH", WH),
-        ("$VS", VS),
+        ("$PS", layout.partial),
         ("$START_FULL_0", start_full_0),
         ("$START_PARTIAL", start_partial),
         ("$START_FULL_1", start_full_1),
     ];
-    let mut s = HELPERS.to_owned();
     // Longest names first so that `$ST` does not eat `$START_...`.
     let mut subs = subs;
     subs.sort_by_key(|(k, _)| std::cmp::Reverse(k.len()));
@@ -405,81 +510,112 @@ impl GateKind {
     }
 
     /// The Yul block adding this gate's filtered constraints into OUT (the filter is set).
+    /// Each mirrors the gate's `eval_unfiltered` in plonky2 1.1, constraint for constraint.
     pub(super) fn yul(&self, layout: &Layout) -> String {
+        let w = layout.wires;
+        let k = layout.gate_constants;
         let t1 = layout.tmp;
         let t2 = layout.tmp + 128;
         let list = layout.tmp + 256;
+        let p = "0xffffffff00000001";
         match *self {
             Self::Noop => String::new(),
+            // constant_i - wire_i
             Self::Constant { num_consts } => format!(
                 "for {{ let i := 0 }} lt(i, {num_consts}) {{ i := add(i, 1) }} {{
-                    let c0, c1 := ld(ka(i))
-                    c0, c1 := rsubp(wa(i), c0, c1)
-                    c0, c1 := esub(0, 0, c0, c1)
-                    put(i, c0, c1)
+                    putsub(i, add({k}, shl(6, i)), add({w}, shl(6, i)))
                 }}"
             ),
+            // wire_i - public_inputs_hash_i
             Self::PublicInput => format!(
                 "for {{ let i := 0 }} lt(i, 4) {{ i := add(i, 1) }} {{
-                    let c0, c1 := ld(wa(i))
-                    c0, c1 := esub(c0, c1, mload(add({pih}, shl(5, i))), 0)
-                    put(i, c0, c1)
+                    let q := add({w}, shl(6, i))
+                    put(i, addmod(mload(q), sub({p}, mload(add({pih}, shl(5, i)))), {p}), mload(add(q, 32)))
                 }}",
                 pih = layout.pi_hash
             ),
-            Self::BaseSum { num_limbs, base } => format!(
-                "{{
+            // sum_i limb_i base^i - wire_0, then prod_{t < base} (limb - t) per limb.
+            Self::BaseSum { num_limbs, base } => {
+                let range = if base == 2 {
+                    // x (x - 1) = (x0 (x0 - 1) + 7 x1^2) + (x1 (2 x0 - 1)) X
+                    format!(
+                        "let y0 := addmod(x0, sub({p}, 1), {p})
+                        put(i, mod(add(mul(x0, y0), mul(7, mul(x1, x1))), {p}), mod(add(mul(x0, x1), mul(x1, y0)), {p}))"
+                    )
+                } else {
+                    format!(
+                        "let y0 := x0
+                        let y1 := x1
+                        for {{ let t := 1 }} lt(t, {base}) {{ t := add(t, 1) }} {{
+                            let a0 := addmod(x0, sub({p}, t), {p})
+                            let z0 := mod(add(mul(y0, a0), mul(7, mul(y1, x1))), {p})
+                            y1 := mod(add(mul(y0, x1), mul(y1, a0)), {p})
+                            y0 := z0
+                        }}
+                        put(i, y0, y1)"
+                    )
+                };
+                format!(
+                    "{{
                     let s0 := 0
                     let s1 := 0
-                    for {{ let i := {num_limbs} }} gt(i, 0) {{ i := sub(i, 1) }} {{
-                        let l0, l1 := ld(wa(i))
-                        s0 := addmod(mulmod(s0, {base}, 0xffffffff00000001), l0, 0xffffffff00000001)
-                        s1 := addmod(mulmod(s1, {base}, 0xffffffff00000001), l1, 0xffffffff00000001)
+                    for {{ let q := {top} }} gt(q, {w}) {{ q := sub(q, 64) }} {{
+                        s0 := addmod(mulmod(s0, {base}, {p}), mload(q), {p})
+                        s1 := addmod(mulmod(s1, {base}, {p}), mload(add(q, 32)), {p})
                     }}
-                    let l0, l1 := ld(wa(0))
-                    s0, s1 := esub(s0, s1, l0, l1)
-                    put(0, s0, s1)
+                    put(0, addmod(s0, sub({p}, mload({w})), {p}), addmod(s1, sub({p}, mload({w1})), {p}))
                     for {{ let i := 1 }} lt(i, {end}) {{ i := add(i, 1) }} {{
-                        let p0 := 1
-                        let p1 := 0
-                        for {{ let t := 0 }} lt(t, {base}) {{ t := add(t, 1) }} {{
-                            let x0, x1 := ld(wa(i))
-                            x0, x1 := esub(x0, x1, t, 0)
-                            p0, p1 := emul(p0, p1, x0, x1)
-                        }}
-                        put(i, p0, p1)
+                        let q := add({w}, shl(6, i))
+                        let x0 := mload(q)
+                        let x1 := mload(add(q, 32))
+                        {range}
                     }}
                 }}",
-                end = num_limbs + 1
-            ),
+                    top = w + 64 * num_limbs,
+                    w1 = w + 32,
+                    end = num_limbs + 1
+                )
+            }
+            // wire_3 - (wire_0 wire_1 c_0 + wire_2 c_1), per operation of four wires.
             Self::Arithmetic { num_ops } => format!(
-                "for {{ let i := 0 }} lt(i, {num_ops}) {{ i := add(i, 1) }} {{
-                    let j := shl(2, i)
-                    let p0, p1 := mulpp(wa(j), wa(add(j, 1)))
-                    p0, p1 := mulp(p0, p1, ka(0))
-                    let a0, a1 := mulpp(wa(add(j, 2)), ka(1))
-                    p0, p1 := eadd(p0, p1, a0, a1)
-                    p0, p1 := rsubp(wa(add(j, 3)), p0, p1)
-                    put(i, p0, p1)
-                }}"
+                "for {{ let q := {w} }} lt(q, {end}) {{ q := add(q, 256) }} {{
+                    let a0 := mload(q)
+                    let a1 := mload(add(q, 32))
+                    let b0 := mload(add(q, 64))
+                    let b1 := mload(add(q, 96))
+                    let m0 := mod(add(mul(a0, b0), mul(7, mul(a1, b1))), {p})
+                    let m1 := mod(add(mul(a0, b1), mul(a1, b0)), {p})
+                    a0 := mload(add(q, 128))
+                    a1 := mload(add(q, 160))
+                    b0 := mod(add(add(mul(m0, mload({k})), mul(7, mul(m1, mload({k1})))), add(mul(a0, mload({k2})), mul(7, mul(a1, mload({k3}))))), {p})
+                    b1 := mod(add(add(mul(m0, mload({k1})), mul(m1, mload({k}))), add(mul(a0, mload({k3})), mul(a1, mload({k2})))), {p})
+                    put(shr(8, sub(q, {w})), addmod(mload(add(q, 192)), sub({p}, b0), {p}), addmod(mload(add(q, 224)), sub({p}, b1), {p}))
+                }}",
+                end = w + 256 * num_ops,
+                k1 = k + 32,
+                k2 = k + 64,
+                k3 = k + 96,
             ),
+            // out - (m0 m1 c_0 + addend c_1) over algebra values of two wires each.
             Self::ArithmeticExtension { num_ops } => format!(
                 "for {{ let i := 0 }} lt(i, {num_ops}) {{ i := add(i, 1) }} {{
-                    let j := shl(3, i)
-                    amul(wa(j), wa(add(j, 2)), {t1})
-                    ascal({t1}, ka(0), {t1})
-                    ascal(wa(add(j, 4)), ka(1), {t2})
+                    let q := add({w}, shl(9, i))
+                    amul(q, add(q, 128), {t1})
+                    ascal({t1}, {k}, {t1})
+                    ascal(add(q, 256), {k1}, {t2})
                     aaddsub({t1}, {t2}, {t1}, 0)
-                    aaddsub(wa(add(j, 6)), {t1}, {t1}, 1)
+                    aaddsub(add(q, 384), {t1}, {t1}, 1)
                     aput(shl(1, i), {t1})
-                }}"
+                }}",
+                k1 = k + 64,
             ),
+            // out - m0 m1 c_0
             Self::MulExtension { num_ops } => format!(
                 "for {{ let i := 0 }} lt(i, {num_ops}) {{ i := add(i, 1) }} {{
-                    let j := mul(6, i)
-                    amul(wa(j), wa(add(j, 2)), {t1})
-                    ascal({t1}, ka(0), {t1})
-                    aaddsub(wa(add(j, 4)), {t1}, {t1}, 1)
+                    let q := add({w}, mul(384, i))
+                    amul(q, add(q, 128), {t1})
+                    ascal({t1}, {k}, {t1})
+                    aaddsub(add(q, 256), {t1}, {t1}, 1)
                     aput(shl(1, i), {t1})
                 }}"
             ),
@@ -488,32 +624,38 @@ impl GateKind {
                 // Coefficient i: one wire (embedded as (c, 0)) or an algebra pair of wires.
                 let (coeff, start_accs) = if ext {
                     (
-                        format!("aaddsub({t1}, wa(add(6, shl(1, i))), {t1}, 0)"),
+                        format!("aaddsub({t1}, add({w6}, shl(7, i)), {t1}, 0)", w6 = w + 64 * 6),
                         6 + 2 * num_coeffs,
                     )
                 } else {
                     (
                         format!(
-                            "let c0, c1 := eadd(mload({t1}), mload(add({t1}, 32)), mload(wa(add(6, i))), mload(add(wa(add(6, i)), 32)))
-                    mstore({t1}, c0)
-                    mstore(add({t1}, 32), c1)"
+                            "let c := add({w6}, shl(6, i))
+                        mstore({t1}, addmod(mload({t1}), mload(c), {p}))
+                        mstore({t11}, addmod(mload({t11}), mload(add(c, 32)), {p}))",
+                            w6 = w + 64 * 6,
+                            t11 = t1 + 32
                         ),
                         6 + num_coeffs,
                     )
                 };
+                // acc_{i+1} = acc_i alpha + coeff_i; the constraint is computed - next.
                 format!(
                     "{{
-                    let acc := wa(4)
+                    let acc := {w4}
                     for {{ let i := 0 }} lt(i, {num_coeffs}) {{ i := add(i, 1) }} {{
-                        amul(acc, wa(2), {t1})
+                        amul(acc, {w2}, {t1})
                         {coeff}
-                        let next := wa(add({start_accs}, shl(1, i)))
-                        if eq(i, {last}) {{ next := wa(0) }}
+                        let next := add({accs}, shl(7, i))
+                        if eq(i, {last}) {{ next := {w} }}
                         aaddsub({t1}, next, {t1}, 1)
                         aput(shl(1, i), {t1})
                         acc := next
                     }}
                 }}",
+                    w2 = w + 64 * 2,
+                    w4 = w + 64 * 4,
+                    accs = w + 64 * start_accs,
                     last = num_coeffs - 1
                 )
             }
@@ -525,107 +667,132 @@ impl GateKind {
                 let vec_size = 1usize << bits;
                 let stride = 2 + vec_size;
                 let routed = stride * num_copies + num_extra_constants;
+                // Per copy: each bit b (b - 1); the bits' value - index; the list folded by the
+                // bits (list[k] = list[2k] + b (list[2k+1] - list[2k])), then list[0] - claimed.
+                // Then constant_i - extra wire_i.
                 format!(
                     "{{
                     let ci := 0
                     for {{ let copy := 0 }} lt(copy, {num_copies}) {{ copy := add(copy, 1) }} {{
-                        let base := mul(copy, {stride})
-                        let bitw := add({routed}, mul(copy, {bits}))
+                        let base := add({w}, mul(copy, {stride_bytes}))
+                        let bitw := add({w}, shl(6, add({routed}, mul(copy, {bits}))))
                         for {{ let i := 0 }} lt(i, {bits}) {{ i := add(i, 1) }} {{
-                            let b0, b1 := ld(wa(add(bitw, i)))
-                            let c0, c1 := esub(b0, b1, 1, 0)
-                            c0, c1 := emul(c0, c1, b0, b1)
-                            put(ci, c0, c1)
-                            ci := add(ci, 1)
+                            let q := add(bitw, shl(6, i))
+                            let x0 := mload(q)
+                            let x1 := mload(add(q, 32))
+                            let y0 := addmod(x0, sub({p}, 1), {p})
+                            put(add(ci, i), mod(add(mul(x0, y0), mul(7, mul(x1, x1))), {p}), mod(add(mul(x0, x1), mul(x1, y0)), {p}))
                         }}
+                        ci := add(ci, {bits})
                         let r0 := 0
                         let r1 := 0
-                        for {{ let i := {bits} }} gt(i, 0) {{ i := sub(i, 1) }} {{
-                            let b0, b1 := ld(wa(add(bitw, sub(i, 1))))
-                            r0 := addmod(add(r0, r0), b0, 0xffffffff00000001)
-                            r1 := addmod(add(r1, r1), b1, 0xffffffff00000001)
+                        for {{ let q := add(bitw, {bits_bytes}) }} gt(q, bitw) {{}} {{
+                            q := sub(q, 64)
+                            r0 := addmod(add(r0, r0), mload(q), {p})
+                            r1 := addmod(add(r1, r1), mload(add(q, 32)), {p})
                         }}
-                        r0, r1 := rsubp(wa(base), r0, r1)
-                        r0, r1 := esub(0, 0, r0, r1)
-                        put(ci, r0, r1)
+                        put(ci, addmod(r0, sub({p}, mload(base)), {p}), addmod(r1, sub({p}, mload(add(base, 32))), {p}))
                         ci := add(ci, 1)
-                        mcopy({list}, wa(add(base, 2)), {list_bytes})
+                        mcopy({list}, add(base, 128), {list_bytes})
                         for {{ let i := 0 }} lt(i, {bits}) {{ i := add(i, 1) }} {{
-                            let bp := wa(add(bitw, i))
-                            let n := shr(add(i, 1), {vec_size})
-                            for {{ let k := 0 }} lt(k, n) {{ k := add(k, 1) }} {{
-                                let x := add({list}, shl(7, k))
-                                let x0, x1 := ld(x)
-                                let d0, d1 := rsubp(add(x, 64), x0, x1)
-                                d0, d1 := mulp(d0, d1, bp)
-                                d0, d1 := eadd(d0, d1, x0, x1)
-                                mstore(add({list}, shl(6, k)), d0)
-                                mstore(add({list}, add(shl(6, k), 32)), d1)
+                            let q := add(bitw, shl(6, i))
+                            let b0 := mload(q)
+                            let b1 := mload(add(q, 32))
+                            for {{ let x := {list} }} lt(x, add({list}, shr(i, {half_bytes}))) {{ x := add(x, 64) }} {{
+                                let y := add({list}, shl(1, sub(x, {list})))
+                                let x0 := mload(y)
+                                let x1 := mload(add(y, 32))
+                                let d0 := addmod(mload(add(y, 64)), sub({p}, x0), {p})
+                                let d1 := addmod(mload(add(y, 96)), sub({p}, x1), {p})
+                                mstore(x, addmod(mod(add(mul(d0, b0), mul(7, mul(d1, b1))), {p}), x0, {p}))
+                                mstore(add(x, 32), addmod(mod(add(mul(d0, b1), mul(d1, b0)), {p}), x1, {p}))
                             }}
                         }}
-                        let e0, e1 := ld({list})
-                        e0, e1 := rsubp(wa(add(base, 1)), e0, e1)
-                        e0, e1 := esub(0, 0, e0, e1)
-                        put(ci, e0, e1)
+                        putsub(ci, {list}, add(base, 64))
                         ci := add(ci, 1)
                     }}
                     for {{ let i := 0 }} lt(i, {num_extra_constants}) {{ i := add(i, 1) }} {{
-                        let c0, c1 := ld(ka(i))
-                        c0, c1 := rsubp(wa(add({extra_start}, i)), c0, c1)
-                        c0, c1 := esub(0, 0, c0, c1)
-                        put(ci, c0, c1)
-                        ci := add(ci, 1)
+                        putsub(add(ci, i), add({k}, shl(6, i)), add({extra}, shl(6, i)))
                     }}
                 }}",
+                    stride_bytes = 64 * stride,
+                    bits_bytes = 64 * bits,
                     list_bytes = 64 * vec_size,
-                    extra_start = stride * num_copies,
+                    half_bytes = 32 * vec_size,
+                    extra = w + 64 * stride * num_copies,
                 )
             }
-            Self::PoseidonMds => format!(
-                "for {{ let r := 0 }} lt(r, 12) {{ r := add(r, 1) }} {{
-                    for {{ let d := 0 }} lt(d, 2) {{ d := add(d, 1) }} {{
-                        let s0 := 0
-                        let s1 := 0
-                        for {{ let i := 0 }} lt(i, 12) {{ i := add(i, 1) }} {{
-                            let c := kc(add({CIRC}, i))
-                            let p := wa(add(shl(1, mod(add(i, r), 12)), d))
-                            s0 := add(s0, mul(mload(p), c))
-                            s1 := add(s1, mul(mload(add(p, 32)), c))
-                        }}
-                        let c := kc(add({DIAG}, r))
-                        let p := wa(add(shl(1, r), d))
-                        s0 := mod(add(s0, mul(mload(p), c)), 0xffffffff00000001)
-                        s1 := mod(add(s1, mul(mload(add(p, 32)), c)), 0xffffffff00000001)
-                        s0, s1 := rsubp(wa(add(24, add(shl(1, r), d))), s0, s1)
-                        put(add(shl(1, r), d), s0, s1)
+            // out_i - MDS(inputs)_i for the 12 algebra inputs (24 wires), both halves at once
+            // on packed words: wire j packed at PK + 32 j and again at PK + 768 + 32 j.
+            Self::PoseidonMds => {
+                let pk = layout.packed;
+                let circ = <F as Poseidon>::MDS_MATRIX_CIRC;
+                let diag = <F as Poseidon>::MDS_MATRIX_DIAG;
+                let row = sum(
+                    (0..WIDTH)
+                        .filter(|&i| circ[i] != 0)
+                        .map(|i| format!("mul(mload(add(b, {})), {})", 64 * i, circ[i]))
+                        .collect(),
+                );
+                let mut diag_terms = String::new();
+                for (r, &d) in diag.iter().enumerate() {
+                    if d != 0 {
+                        write!(
+                            diag_terms,
+                            "if eq(r, {r}) {{ s := add(s, mul(mload(b), {d})) }}\n                        "
+                        )
+                        .unwrap();
+                    }
+                }
+                format!(
+                    "{{
+                    for {{ let j := 0 }} lt(j, 24) {{ j := add(j, 1) }} {{
+                        let q := add({w}, shl(6, j))
+                        let v := or(mload(q), shl(128, mload(add(q, 32))))
+                        mstore(add({pk}, shl(5, j)), v)
+                        mstore(add({pk2}, shl(5, j)), v)
                     }}
-                }}"
-            ),
+                    for {{ let j := 0 }} lt(j, 24) {{ j := add(j, 1) }} {{
+                        let r := shr(1, j)
+                        let b := add({pk}, shl(5, j))
+                        let s := {row}
+                        {diag_terms}let q := add({w24}, shl(6, j))
+                        put(j, addmod(mload(q), sub({p}, mod(and(s, 0xffffffffffffffffffffffffffffffff), {p})), {p}), addmod(mload(add(q, 32)), sub({p}, mod(shr(128, s), {p})), {p}))
+                    }}
+                }}",
+                    pk2 = pk + 768,
+                    w24 = w + 64 * 24,
+                )
+            }
+            // swap (swap - 1); swap (rhs_i - lhs_i) - delta_i; the swapped inputs through the
+            // permutation with every S-box input a wire; outputs.
             Self::Poseidon => {
                 let st = layout.state;
                 format!(
                     "{{
-                    let s0, s1 := ld(wa(24))
-                    let c0, c1 := esub(s0, s1, 1, 0)
-                    c0, c1 := emul(c0, c1, s0, s1)
-                    put(0, c0, c1)
+                    let s0 := mload({w24})
+                    let s1 := mload({w24b})
+                    let y0 := addmod(s0, sub({p}, 1), {p})
+                    put(0, mod(add(mul(s0, y0), mul(7, mul(s1, s1))), {p}), mod(add(mul(s0, s1), mul(s1, y0)), {p}))
                     for {{ let i := 0 }} lt(i, 4) {{ i := add(i, 1) }} {{
-                        let d0, d1 := ld(wa(add(25, i)))
-                        let l0, l1 := ld(wa(i))
-                        let r0, r1 := rsubp(wa(add(i, 4)), l0, l1)
-                        r0, r1 := emul(r0, r1, s0, s1)
-                        r0, r1 := esub(r0, r1, d0, d1)
-                        put(add(1, i), r0, r1)
-                        l0, l1 := eadd(l0, l1, d0, d1)
-                        mstore(add({st}, shl(6, i)), l0)
-                        mstore(add({st}, add(shl(6, i), 32)), l1)
-                        l0, l1 := rsubp(wa(add(i, 4)), d0, d1)
-                        mstore(add({st}, shl(6, add(i, 4))), l0)
-                        mstore(add({st}, add(shl(6, add(i, 4)), 32)), l1)
+                        let l := add({w}, shl(6, i))
+                        let r := add(l, 256)
+                        let d := add({w25}, shl(6, i))
+                        let a0 := addmod(mload(r), sub({p}, mload(l)), {p})
+                        let a1 := addmod(mload(add(r, 32)), sub({p}, mload(add(l, 32))), {p})
+                        put(add(1, i), addmod(mod(add(mul(a0, s0), mul(7, mul(a1, s1))), {p}), sub({p}, mload(d)), {p}), addmod(mod(add(mul(a0, s1), mul(a1, s0)), {p}), sub({p}, mload(add(d, 32))), {p}))
+                        mstore(add({st}, shl(5, i)), or(addmod(mload(l), mload(d), {p}), shl(128, addmod(mload(add(l, 32)), mload(add(d, 32)), {p}))))
+                        mstore(add({st}, shl(5, add(i, 4))), or(addmod(mload(r), sub({p}, mload(d)), {p}), shl(128, addmod(mload(add(r, 32)), sub({p}, mload(add(d, 32))), {p}))))
                     }}
-                    mcopy(add({st}, 512), wa(8), 256)
+                    for {{ let i := 8 }} lt(i, 12) {{ i := add(i, 1) }} {{
+                        let q := add({w}, shl(6, i))
+                        mstore(add({st}, shl(5, i)), or(mload(q), shl(128, mload(add(q, 32)))))
+                    }}
                     poseidon(1)
-                }}"
+                }}",
+                    w24 = w + 64 * 24,
+                    w24b = w + 64 * 24 + 32,
+                    w25 = w + 64 * 25,
                 )
             }
             Self::CosetInterpolation {

@@ -104,6 +104,8 @@ pub(crate) struct Layout {
     filter: usize,
     state: usize,
     next_state: usize,
+    partial: usize,
+    packed: usize,
     tmp: usize,
     out: usize,
 }
@@ -157,6 +159,15 @@ fn transcript_prefix(
     );
     v.extend(GenericHashOut::<F>::to_vec(&verifier.circuit_digest));
     v
+}
+
+/// `n`'s low `bits` bits in reverse order (plonky2's `reverse_bits`, which is crate-private).
+fn reverse_bits(n: usize, bits: usize) -> usize {
+    if bits == 0 {
+        0
+    } else {
+        n.reverse_bits() >> (usize::BITS as usize - bits)
+    }
 }
 
 fn selectors(common: &CommonCircuitData<F, D>) -> (Vec<usize>, Vec<(usize, usize)>) {
@@ -272,9 +283,11 @@ fn evaluator(common: &CommonCircuitData<F, D>) -> Result<String, GenerateError> 
         wires: vars + 64 * nc,
         gate_constants: vars + 64 * num_selectors,
         pi_hash: vars + 64 * (nc + nw),
-        filter: a.take(64),
-        state: a.take(64 * 12),
-        next_state: a.take(64 * 12),
+        filter: a.take(96),
+        state: a.take(32 * 24),
+        next_state: a.take(32 * 24),
+        partial: a.take(32 * 24),
+        packed: a.take(32 * 48),
         tmp: a.take(256 + 64 * 64),
         out: {
             a.take(64);
@@ -337,6 +350,7 @@ fn verifier_contract(
 ) -> String {
     let nch = common.config.num_challenges;
     let layers = &common.fri_params.reduction_arity_bits;
+    // Per query: the norms of x - zeta and x - g zeta, then per layer n x^n and its coset.
     let num_den: usize = 2 + layers.iter().map(|&b| (1 << b) + 1).sum::<usize>();
     let max_arity = layers.iter().map(|&b| 1usize << b).max().unwrap_or(1);
     let max_leaf = pl.leaf_lens.iter().copied().max().unwrap_or(0);
@@ -345,11 +359,13 @@ fn verifier_contract(
     let num_chunks = common.num_partial_products + 1;
     let num_vterms = nch * (1 + num_chunks);
 
+    let degree_bits = common.degree_bits();
+    let lde_bits = degree_bits + common.config.fri_config.rate_bits;
     let mut a = Alloc(0x100);
     let mut m: Vec<(String, usize)> = Vec::new();
     let mut take = |name: &str, bytes: usize| m.push((name.to_owned(), a.take(bytes)));
     take("SCR", 256);
-    take("CH", 32 * 12);
+    take("CH", 128);
     take("NIN", 32);
     take("NOUT", 32);
     take("PP", 32);
@@ -360,33 +376,52 @@ fn verifier_contract(
     take("ZETA", 64);
     take("ZETAN", 64);
     take("ZNEXT", 64);
-    take("L0", 64);
+    take("ZETA7", 64);
     take("FALPHA", 64);
     take("FBETAS", 64 * layers.len().max(1));
+    take("FBETA7", 32 * layers.len().max(1));
+    take("FBETA1N", 32 * layers.len().max(1));
     take("BETAN", 64 * layers.len().max(1));
     take("RO0", 64);
     take("RO1", 64);
     take("ASHIFT", 64);
     take("RS", 128);
     take("QIDX", 32 * common.config.fri_config.num_query_rounds);
+    take("CURQ", 32);
     take("CAP0", 32 * cap_len);
     take("KIS", 32 * common.config.num_routed_wires);
     take("LEAF_LENS", 128);
-    take("LEAF_STARTS", 128);
     take("CAP_OFFS", 128);
     take("LAYER_BITS", 32 * layers.len().max(1));
-    take("LAYER_ROOTS", 32 * layers.len().max(1));
     take("LAYER_DEPTHS", 32 * layers.len().max(1));
+    take("OMEGAS", 32 * lde_bits);
+    take("COSETS", 32 * max_arity * layers.len().max(1));
+    take("GREV", 32 * max_arity * layers.len().max(1));
+    take("OPN", 64 * pl.num_openings);
+    take("FIN", 64 * pl.final_len + 32);
     take("APOW", 64 * pl.num_zeta_polys);
     take("VTERMS", 64 * num_vterms);
-    take("DEN", 64 * num_den);
+    take("DEN", 32 * num_den);
+    take("AJ", 32 * num_den);
     take("PTS", 32 * num_den);
-    take("TMP", 64 * num_den);
+    take("TMP", 32 * num_den);
     take("LEAF", (8 * max_leaf).max(16 * max_arity) + 64);
     take("GIN", 68 + 32 * vars_words);
     take("TERMS", 64 + 64 * common.num_gate_constraints);
     take("CHECKPOINTS", 32 * (PROFILE_SECTIONS.len() + 1));
     let addr = |n: &str| m.iter().find(|(k, _)| k == n).expect("region").1;
+    // The openings as words: each block at the memory twin of its proof offset (16 bytes of
+    // calldata per extension element, 64 of memory).
+    let opn = addr("OPN");
+    let in_memory = |offset: usize| opn + 4 * (offset - pl.openings);
+    let memory_blocks = [
+        ("M_SIGMAS", in_memory(pl.sigmas)),
+        ("M_WIRES", in_memory(pl.wires)),
+        ("M_ZS", in_memory(pl.zs)),
+        ("M_PPS", in_memory(pl.partial_products)),
+        ("M_QUOTIENT", in_memory(pl.quotient)),
+        ("M_ZS_NEXT", in_memory(pl.zs_next)),
+    ];
 
     // Tables written at the start of the call.
     let mut init = String::new();
@@ -399,11 +434,8 @@ fn verifier_contract(
     for (j, k) in common.k_is.iter().enumerate() {
         put(addr("KIS") + 32 * j, k.to_canonical_u64().to_string());
     }
-    let mut start = 0;
     for k in 0..4 {
         put(addr("LEAF_LENS") + 32 * k, pl.leaf_lens[k].to_string());
-        put(addr("LEAF_STARTS") + 32 * k, start.to_string());
-        start += pl.leaf_lens[k];
     }
     for (k, off) in [pl.wires_cap, pl.zs_cap, pl.quotient_cap]
         .iter()
@@ -411,26 +443,50 @@ fn verifier_contract(
     {
         put(addr("CAP_OFFS") + 32 * (k + 1), off.to_string());
     }
+    // Bit b of a query index contributes omega^(2^(lde_bits - 1 - b)) to its point.
+    let omega = F::primitive_root_of_unity(lde_bits);
+    for b in 0..lde_bits {
+        let power = omega.exp_power_of_2(lde_bits - 1 - b);
+        put(
+            addr("OMEGAS") + 32 * b,
+            power.to_canonical_u64().to_string(),
+        );
+    }
     for (l, &bits) in layers.iter().enumerate() {
         put(addr("LAYER_BITS") + 32 * l, bits.to_string());
-        put(
-            addr("LAYER_ROOTS") + 32 * l,
-            F::primitive_root_of_unity(bits)
-                .to_canonical_u64()
-                .to_string(),
-        );
         put(
             addr("LAYER_DEPTHS") + 32 * l,
             pl.layer_depths[l].to_string(),
         );
+        // plonky2's `compute_evaluation`: the coset of x starts at x g^(arity - rev(s)) for x's
+        // position s in it, and the proof's j-th evaluation is at the start times g^rev(j).
+        let arity = 1usize << bits;
+        let g = F::primitive_root_of_unity(bits);
+        for s in 0..arity {
+            let rev = reverse_bits(s, bits);
+            let start = g.exp_u64(((arity - rev) % arity) as u64);
+            let table = 32 * (l * max_arity + s);
+            put(addr("COSETS") + table, start.to_canonical_u64().to_string());
+            let point = g.exp_u64(rev as u64);
+            put(addr("GREV") + table, point.to_canonical_u64().to_string());
+        }
     }
+    // The transcript's fixed prefix, absorbed a word (four little-endian elements) at a time.
     let mut prefix = String::new();
-    for e in transcript_prefix(common, verifier) {
-        writeln!(prefix, "            observe({})", e.to_canonical_u64()).unwrap();
+    for lanes in transcript_prefix(common, verifier).chunks(4) {
+        let mut word = [0u8; 32];
+        for (i, e) in lanes.iter().enumerate() {
+            word[8 * i..8 * i + 8].copy_from_slice(&e.to_canonical_u64().to_le_bytes());
+        }
+        writeln!(
+            prefix,
+            "            absorbword(0x{}, {})",
+            hex_string(&word),
+            lanes.len()
+        )
+        .unwrap();
     }
 
-    let degree_bits = common.degree_bits();
-    let lde_bits = degree_bits + common.config.fri_config.rate_bits;
     let mut subs: Vec<(String, String)> =
         m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
     let nums: Vec<(&str, usize)> = vec![
@@ -460,6 +516,7 @@ fn verifier_contract(
         ("CAP_LEN", cap_len),
         ("NUM_LAYERS", layers.len()),
         ("FINAL_LEN", pl.final_len),
+        ("MAX_ARITY", max_arity),
         ("FINAL_ELEMS", 2 * pl.final_len),
         ("NUM_OPENING_ELEMS", 2 * pl.num_openings),
         ("NUM_ZETA_POLYS", pl.num_zeta_polys),
@@ -469,12 +526,6 @@ fn verifier_contract(
         ("OFF_ZS_CAP", pl.zs_cap),
         ("OFF_QUOTIENT_CAP", pl.quotient_cap),
         ("OFF_OPENINGS", pl.openings),
-        ("OFF_SIGMAS", pl.sigmas),
-        ("OFF_WIRES", pl.wires),
-        ("OFF_ZS", pl.zs),
-        ("OFF_PPS", pl.partial_products),
-        ("OFF_QUOTIENT", pl.quotient),
-        ("OFF_ZS_NEXT", pl.zs_next),
         ("OFF_COMMIT_CAPS", pl.commit_caps),
         ("OFF_QUERIES", pl.queries),
         ("OFF_FINAL", pl.final_poly),
@@ -487,12 +538,13 @@ fn verifier_contract(
             "MULT_GEN",
             F::MULTIPLICATIVE_GROUP_GENERATOR.to_canonical_u64() as usize,
         ),
-        (
-            "OMEGA_LDE",
-            F::primitive_root_of_unity(lde_bits).to_canonical_u64() as usize,
-        ),
     ];
     subs.extend(nums.into_iter().map(|(k, v)| (k.to_owned(), v.to_string())));
+    subs.extend(
+        memory_blocks
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.to_string())),
+    );
     subs.push(("INIT_TABLES".into(), init));
     subs.push(("OBSERVE_PREFIX".into(), prefix));
     let template = checkpoints(

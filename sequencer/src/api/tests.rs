@@ -379,9 +379,14 @@ async fn stage_deposit(db: &PgPool, index: u64, token: Token, to: &SecretKey, am
 }
 
 async fn balances(node: &Arc<Node>, key: &SecretKey) -> Value {
-    call(node, "GET", &format!("/v1/accounts/{}", key.public_key()), None)
-        .await
-        .1
+    call(
+        node,
+        "GET",
+        &format!("/v1/accounts/{}", key.public_key()),
+        None,
+    )
+    .await
+    .1
 }
 
 #[sqlx::test(migrator = "rollup_core::schema::MIGRATOR")]
@@ -393,11 +398,7 @@ async fn deposits_are_credited_first_and_withdrawals_debit_without_an_l2_credit(
     stage_deposit(&db, 0, Token::TestToken, &keys[0], 70_000).await;
     stage_deposit(&db, 1, Token::Eth, &keys[2], 9_000).await;
     stage_deposit(&db, 3, Token::Eth, &keys[2], 1).await;
-    tokio::spawn(batcher::run(
-        Arc::clone(node),
-        1,
-        harness.cancel.clone(),
-    ));
+    tokio::spawn(batcher::run(Arc::clone(node), 1, harness.cancel.clone()));
     let mut credited = Value::Null;
     for _ in 0..200 {
         credited = balances(node, &keys[2]).await;
@@ -407,7 +408,10 @@ async fn deposits_are_credited_first_and_withdrawals_debit_without_an_l2_credit(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(credited["balances"], json!(["9000", "0"]), "{credited}");
-    assert_eq!(balances(node, &keys[0]).await["balances"], json!(["1000000", "70000"]));
+    assert_eq!(
+        balances(node, &keys[0]).await["balances"],
+        json!(["1000000", "70000"])
+    );
     let consumed: Vec<(i64, Option<i64>)> =
         sqlx::query_as("SELECT queue_index, batch_number FROM deposits ORDER BY queue_index")
             .fetch_all(&db)
@@ -453,9 +457,18 @@ async fn deposits_are_credited_first_and_withdrawals_debit_without_an_l2_credit(
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let hash = body["hash"].as_str().unwrap().to_owned();
     wait_executed(node, &hash).await;
-    assert_eq!(balances(node, &keys[2]).await["balances"], json!(["990", "0"]));
-    assert_eq!(balances(node, &keys[0]).await["balances"], json!(["1000000", "49995"]));
-    assert_eq!(balances(node, &keys[1]).await["balances"], json!(["1000000", "20000"]));
+    assert_eq!(
+        balances(node, &keys[2]).await["balances"],
+        json!(["990", "0"])
+    );
+    assert_eq!(
+        balances(node, &keys[0]).await["balances"],
+        json!(["1000000", "49995"])
+    );
+    assert_eq!(
+        balances(node, &keys[1]).await["balances"],
+        json!(["1000000", "20000"])
+    );
     let fees: (i64, i64) =
         sqlx::query_as("SELECT sum(fees)::bigint, sum(token_fees)::bigint FROM batches")
             .fetch_one(&db)
@@ -504,5 +517,8 @@ async fn deposits_are_credited_first_and_withdrawals_debit_without_an_l2_credit(
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("L1 address"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("L1 address"),
+        "{body}"
+    );
 }

@@ -46,22 +46,22 @@ contract WrapperGateEvaluator {
         assembly {
             mcopy(%KB%, add(poseidonConstants, 32), %KB_LEN%)
 %HELPERS%
-            // Overwrite mode: each chunk of 8 replaces state[0..len], then the permutation.
+            // Overwrite mode: each chunk of 8 replaces state[0..len], then the permutation. The
+            // state is packed (c0 + c1 2^128) with c1 = 0 here: base-field values.
             for { let i := 0 } lt(i, inputs.length) { i := add(i, 8) } {
                 for { let j := 0 } and(lt(j, 8), lt(add(i, j), inputs.length)) { j := add(j, 1) } {
                     let v := calldataload(add(inputs.offset, shl(5, add(i, j))))
                     if iszero(lt(v, 0xffffffff00000001)) { revert(0, 0) }
-                    mstore(add(%ST%, shl(6, j)), v)
-                    mstore(add(%ST%, add(shl(6, j), 32)), 0)
+                    mstore(add(%ST%, shl(5, j)), v)
                 }
                 poseidon(0)
             }
         }
         assembly {
-            mstore(out, mload(%ST%))
-            mstore(add(out, 32), mload(add(%ST%, 64)))
-            mstore(add(out, 64), mload(add(%ST%, 128)))
-            mstore(add(out, 96), mload(add(%ST%, 192)))
+            mstore(out, mod(and(mload(%ST%), 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001))
+            mstore(add(out, 32), mod(and(mload(add(%ST%, 32)), 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001))
+            mstore(add(out, 64), mod(and(mload(add(%ST%, 64)), 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001))
+            mstore(add(out, 96), mod(and(mload(add(%ST%, 96)), 0xffffffffffffffffffffffffffffffff), 0xffffffff00000001))
         }
     }
 }

@@ -19,7 +19,9 @@ interface IWrapperGateEvaluator {
 ///         %NUM_WIRES% wires, %NUM_QUERIES% queries at rate 2^-%RATE_BITS%, %POW_BITS% PoW bits) is fixed
 ///         into this file by the generator.
 /// @dev One assembly block over a fixed memory layout (addresses chosen by the generator):
-///      extension elements are (c0, c1) word pairs with x^2 = 7; every value is canonical.
+///      extension elements are (c0, c1) word pairs with x^2 = 7. Field elements arrive as
+///      little-endian u64s, the bytes plonky2's Keccak transcript and Merkle trees hash, so
+///      calldata goes to `keccak256` as it is; the openings are converted to words once.
 contract Plonky2Verifier {
     /// @notice The contract evaluating gate constraints and hashing public inputs.
     IWrapperGateEvaluator public immutable gates;
@@ -90,12 +92,10 @@ contract Plonky2Verifier {
                 mstore(p, a0)
                 mstore(add(p, 32), a1)
             }
-            function bpow(a, e) -> r {
-                r := 1
-                for {} e { e := shr(1, e) } {
-                    if and(e, 1) { r := mulmod(r, a, 0xffffffff00000001) }
-                    a := mulmod(a, a, 0xffffffff00000001)
-                }
+            // x^(2^k)
+            function bsq(x, k) -> r {
+                r := x
+                for {} k { k := sub(k, 1) } { r := mulmod(r, r, 0xffffffff00000001) }
             }
             // Base-field inverse by the modexp precompile (a^(p-2)); 0 maps to 0.
             function binv(a) -> r {
@@ -114,82 +114,151 @@ contract Plonky2Verifier {
                 n := binv(n)
                 c0 := mulmod(a0, n, 0xffffffff00000001)
                 c1 := mulmod(sub(0xffffffff00000001, a1), n, 0xffffffff00000001)
-                c1 := mod(c1, 0xffffffff00000001)
             }
-            // Inverts the `n` extension elements at `p` in place (Montgomery's trick; uses $TMP).
+            // Inverts the `n` base-field words at `p` in place (Montgomery's trick; uses $TMP).
             function batchinv(p, n) {
-                let a0 := 1
-                let a1 := 0
+                let acc := 1
                 for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                    st(add($TMP, shl(6, i)), a0, a1)
-                    let x0, x1 := ld(add(p, shl(6, i)))
-                    a0, a1 := emul(a0, a1, x0, x1)
+                    mstore(add($TMP, shl(5, i)), acc)
+                    acc := mulmod(acc, mload(add(p, shl(5, i))), 0xffffffff00000001)
                 }
-                a0, a1 := einv(a0, a1)
-                for { let i := n } gt(i, 0) {} {
+                acc := binv(acc)
+                for { let i := n } i {} {
                     i := sub(i, 1)
-                    let q := add(p, shl(6, i))
-                    let x0, x1 := ld(q)
-                    let b0, b1 := ld(add($TMP, shl(6, i)))
-                    b0, b1 := emul(b0, b1, a0, a1)
-                    st(q, b0, b1)
-                    a0, a1 := emul(a0, a1, x0, x1)
+                    let q := add(p, shl(5, i))
+                    let x := mload(q)
+                    mstore(q, mulmod(acc, mload(add($TMP, shl(5, i))), 0xffffffff00000001))
+                    acc := mulmod(acc, x, 0xffffffff00000001)
                 }
             }
-            function bswap64(x) -> y {
-                x := or(shr(8, and(x, 0xFF00FF00FF00FF00)), shl(8, and(x, 0x00FF00FF00FF00FF)))
-                x := or(shr(16, and(x, 0xFFFF0000FFFF0000)), shl(16, and(x, 0x0000FFFF0000FFFF)))
-                y := or(shr(32, x), and(shl(32, x), 0xFFFFFFFF00000000))
+            // Byte-reverses each of the four 64-bit lanes of a word: little-endian u64s read
+            // from calldata become their values, lane 0 in the top bits.
+            function bswap4(x) -> y {
+                x := or(and(shr(8, x), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff), and(shl(8, x), 0xff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00))
+                x := or(and(shr(16, x), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff), and(shl(16, x), 0xffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000))
+                y := or(and(shr(32, x), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff), and(shl(32, x), 0xffffffff00000000ffffffff00000000ffffffff00000000ffffffff00000000))
             }
-            // A big-endian u64 of the proof, checked canonical.
-            function be(o) -> v {
-                v := shr(192, calldataload(o))
-                if iszero(lt(v, 0xffffffff00000001)) { fail(0x7ba9e47a) }
-            }
-            // A little-endian u64 of a Merkle leaf (bound by its hash, so canonical).
-            function le(o) -> v { v := bswap64(shr(192, calldataload(o))) }
+            // The little-endian u64 at calldata offset o.
+            function le(o) -> v { v := shr(192, bswap4(calldataload(o))) }
             // A 25-byte hash of the proof, left-aligned.
             function hash25(o) -> h { h := and(calldataload(o), not(0xffffffffffffff)) }
+            // Copies the `n` little-endian u64s at calldata `o` into words at `m`, reverting on a
+            // non-canonical one.
+            function lewords(o, m, n) {
+                let bad := 0
+                let end := add(o, shl(3, and(n, not(3))))
+                for {} lt(o, end) { o := add(o, 32) } {
+                    let w := bswap4(calldataload(o))
+                    let v := shr(192, w)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(m, v)
+                    v := and(shr(128, w), 0xffffffffffffffff)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(add(m, 32), v)
+                    v := and(shr(64, w), 0xffffffffffffffff)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(add(m, 64), v)
+                    v := and(w, 0xffffffffffffffff)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(add(m, 96), v)
+                    m := add(m, 128)
+                }
+                for { let r := and(n, 3) } r { r := sub(r, 1) } {
+                    let v := le(o)
+                    bad := or(bad, gt(v, 0xffffffff00000000))
+                    mstore(m, v)
+                    o := add(o, 8)
+                    m := add(m, 32)
+                }
+                if bad { fail(0x7ba9e47a) }
+            }
 
             // ---------------------------------------------------------------- challenger
-            // plonky2's Challenger over KeccakPermutation: 12-element state, rate 8, overwrite
-            // mode; inputs are written straight into state[0..8] (the state words they replace
-            // are overwritten by the duplexing anyway), challenges pop from state[7] down.
+            // plonky2's Challenger over KeccakPermutation: a 12-element state, rate 8, overwrite
+            // mode, kept at $CH as the 96 little-endian bytes the permutation hashes (with 32
+            // bytes of slack after it). Inputs are written straight into state[0..8], the
+            // duplexing overwrites them there; challenges pop from state[7] down.
             function permute() {
-                for { let j := 0 } lt(j, 3) { j := add(j, 1) } {
-                    let w := 0
-                    for { let t := 0 } lt(t, 4) { t := add(t, 1) } {
-                        w := or(shl(64, w), bswap64(mload(add($CH, shl(5, add(shl(2, j), t))))))
-                    }
-                    mstore(add($SCR, shl(5, j)), w)
+                let h := keccak256($CH, 96)
+                mstore($CH, h)
+                let h2 := keccak256($CH, 32)
+                mstore(add($CH, 32), h2)
+                mstore(add($CH, 64), keccak256(add($CH, 32), 32))
+                // Rejection sampling drops words >= p; only a word whose high half is all ones
+                // can be one (probability 2^-32 each): then take the slow path.
+                let m := 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff
+                let k := 0x0000000000000001000000000000000100000000000000010000000000000001
+                let c := 0x0000000100000000000000010000000000000001000000000000000100000000
+                if and(or(or(add(and(h, m), k), add(and(h2, m), k)), add(and(mload(add($CH, 64)), m), k)), c) {
+                    rejectfill(h)
                 }
-                let h := keccak256($SCR, 96)
+            }
+            // The permutation's output the way plonky2 computes it: the u64 stream of
+            // h, keccak(h), keccak(keccak(h)), ... with words >= p skipped, first 12 kept.
+            function rejectfill(h) {
                 let n := 0
                 for {} lt(n, 12) {} {
                     for { let t := 0 } and(lt(t, 4), lt(n, 12)) { t := add(t, 1) } {
-                        let v := bswap64(and(shr(sub(192, shl(6, t)), h), 0xffffffffffffffff))
-                        if lt(v, 0xffffffff00000001) {
-                            mstore(add($CH, shl(5, n)), v)
+                        let lane := and(shr(sub(192, shl(6, t)), h), 0xffffffffffffffff)
+                        if lt(shr(192, bswap4(shl(192, lane))), 0xffffffff00000001) {
+                            mstore(add($CH, shl(3, n)), shl(192, lane))
                             n := add(n, 1)
                         }
                     }
-                    if lt(n, 12) {
-                        mstore($SCR, h)
-                        h := keccak256($SCR, 32)
-                    }
+                    mstore($SCR, h)
+                    h := keccak256($SCR, 32)
                 }
             }
-            function observe(x) {
-                let n := mload($NIN)
-                mstore(add($CH, shl(5, n)), x)
-                n := add(n, 1)
-                mstore($NOUT, 0)
-                if eq(n, 8) {
-                    permute()
-                    n := 0
-                    mstore($NOUT, 8)
+            // Absorbs `n` little-endian elements from calldata `o`.
+            function absorbcd(o, n) {
+                let nin := mload($NIN)
+                let nout := 0
+                for {} n {} {
+                    let k := sub(8, nin)
+                    if gt(k, n) { k := n }
+                    calldatacopy(add($CH, shl(3, nin)), o, shl(3, k))
+                    nin := add(nin, k)
+                    o := add(o, shl(3, k))
+                    n := sub(n, k)
+                    nout := 0
+                    if eq(nin, 8) {
+                        permute()
+                        nin := 0
+                        nout := 8
+                    }
                 }
-                mstore($NIN, n)
+                mstore($NIN, nin)
+                mstore($NOUT, nout)
+            }
+            // Writes the first k (<= 4) lanes of w at state lane `at` (rate lanes only).
+            function putlanes(at, w, k) {
+                let p := add($CH, shl(3, at))
+                let keep := shr(shl(6, k), not(0))
+                mstore(p, or(and(w, not(keep)), and(mload(p), keep)))
+            }
+            // Absorbs the first k (<= 4) lanes of w (little-endian elements).
+            function absorbword(w, k) {
+                let nin := mload($NIN)
+                let room := sub(8, nin)
+                let nout := 0
+                switch gt(k, room)
+                case 0 {
+                    putlanes(nin, w, k)
+                    nin := add(nin, k)
+                    if eq(nin, 8) {
+                        permute()
+                        nin := 0
+                        nout := 8
+                    }
+                }
+                default {
+                    putlanes(nin, w, room)
+                    permute()
+                    nin := sub(k, room)
+                    putlanes(0, shl(shl(6, room), w), nin)
+                }
+                mstore($NIN, nin)
+                mstore($NOUT, nout)
             }
             function challenge() -> c {
                 let nout := mload($NOUT)
@@ -200,21 +269,14 @@ contract Plonky2Verifier {
                 }
                 nout := sub(nout, 1)
                 mstore($NOUT, nout)
-                c := mload(add($CH, shl(5, nout)))
+                c := shr(192, bswap4(mload(add($CH, shl(3, nout)))))
             }
-            // BytesHash::to_vec: 7-byte little-endian chunks.
-            function observehash(h) {
-                for { let j := 0 } lt(j, 4) { j := add(j, 1) } {
-                    observe(bswap64(shl(8, shr(200, shl(mul(56, j), h)))))
-                }
-            }
+            // BytesHash::to_vec: the 25 bytes as 7-byte little-endian chunks, each a lane.
             function observecap(o) {
-                for { let i := 0 } lt(i, $CAP_LEN) { i := add(i, 1) } { observehash(hash25(add(o, mul(25, i)))) }
-            }
-            function twotoone(l, r) -> h {
-                mstore($SCR, l)
-                mstore(add($SCR, 25), r)
-                h := and(keccak256($SCR, 50), not(0xffffffffffffff))
+                for { let e := add(o, mul(25, $CAP_LEN)) } lt(o, e) { o := add(o, 25) } {
+                    let h := hash25(o)
+                    absorbword(or(or(and(h, 0xffffffffffffff00000000000000000000000000000000000000000000000000), and(shr(8, h), 0x0000000000000000ffffffffffffff0000000000000000000000000000000000)), or(and(shr(16, h), 0x00000000000000000000000000000000ffffffffffffff000000000000000000), and(shr(24, h), 0x000000000000000000000000000000000000000000000000ffffffff00000000))), 4)
+                }
             }
             // Hashes a leaf of `len` bytes at proof offset `o` and walks `depth` siblings after
             // it from `index`; returns the root candidate and the remaining (cap) index.
@@ -222,22 +284,29 @@ contract Plonky2Verifier {
                 calldatacopy($LEAF, o, len)
                 h := and(keccak256($LEAF, len), not(0xffffffffffffff))
                 let s := add(o, len)
-                for { let i := 0 } lt(i, depth) { i := add(i, 1) } {
-                    let sib := hash25(add(s, mul(25, i)))
+                for { let e := add(s, mul(25, depth)) } lt(s, e) { s := add(s, 25) } {
+                    let sib := hash25(s)
                     switch and(index, 1)
-                    case 0 { h := twotoone(h, sib) }
-                    default { h := twotoone(sib, h) }
+                    case 0 {
+                        mstore(0, h)
+                        mstore(25, sib)
+                    }
+                    default {
+                        mstore(0, sib)
+                        mstore(25, h)
+                    }
+                    h := and(keccak256(0, 50), not(0xffffffffffffff))
                     index := shr(1, index)
                 }
                 capIndex := index
             }
 
             function po() -> v { v := mload($PP) }
-            // The extension opening `j` of the block at proof offset `off` (big-endian pairs).
-            function opening(off, j) -> a0, a1 {
-                let o := add(add(po(), off), shl(4, j))
-                a0 := shr(192, calldataload(o))
-                a1 := shr(192, calldataload(add(o, 8)))
+            // Extension opening `j` of the block at memory `m` (the openings as words).
+            function opening(m, j) -> a0, a1 {
+                let p := add(m, shl(6, j))
+                a0 := mload(p)
+                a1 := mload(add(p, 32))
             }
             // acc * (w + beta k_j zeta + gamma); w0 already includes gamma
             function numer(n0, n1, w0, w1, beta, j) -> r0, r1 {
@@ -248,7 +317,7 @@ contract Plonky2Verifier {
             }
             // acc * (w + beta sigma_j + gamma)
             function denom(d0, d1, w0, w1, beta, j) -> r0, r1 {
-                let s0, s1 := opening($OFF_SIGMAS, j)
+                let s0, s1 := opening($M_SIGMAS, j)
                 let x0 := addmod(w0, mulmod(beta, s0, 0xffffffff00000001), 0xffffffff00000001)
                 let x1 := addmod(w1, mulmod(beta, s1, 0xffffffff00000001), 0xffffffff00000001)
                 r0, r1 := emul(d0, d1, x0, x1)
@@ -256,6 +325,7 @@ contract Plonky2Verifier {
             // Partial-product check of chunk c for challenge i, into $VTERMS.
             function ppcheck(i, c) {
                 let beta := mload(add($BETAS, shl(5, i)))
+                let gamma := mload(add($GAMMAS, shl(5, i)))
                 let n0 := 1
                 let n1 := 0
                 let d0 := 1
@@ -263,18 +333,18 @@ contract Plonky2Verifier {
                 let end := add(mul(c, $QDF), $QDF)
                 if gt(end, $NUM_ROUTED) { end := $NUM_ROUTED }
                 for { let j := mul(c, $QDF) } lt(j, end) { j := add(j, 1) } {
-                    let w0, w1 := opening($OFF_WIRES, j)
-                    w0 := addmod(w0, mload(add($GAMMAS, shl(5, i))), 0xffffffff00000001)
+                    let w0, w1 := opening($M_WIRES, j)
+                    w0 := addmod(w0, gamma, 0xffffffff00000001)
                     n0, n1 := numer(n0, n1, w0, w1, beta, j)
                     d0, d1 := denom(d0, d1, w0, w1, beta, j)
                 }
                 // previous accumulator: Z(x) or partial product c - 1; next: partial product c or Z(gx)
-                let a0, a1 := opening($OFF_ZS, i)
-                if c { a0, a1 := opening($OFF_PPS, add(mul(i, $NPP), sub(c, 1))) }
+                let a0, a1 := opening($M_ZS, i)
+                if c { a0, a1 := opening($M_PPS, add(mul(i, $NPP), sub(c, 1))) }
                 n0, n1 := emul(n0, n1, a0, a1)
                 switch eq(c, $NPP)
-                case 1 { a0, a1 := opening($OFF_ZS_NEXT, i) }
-                default { a0, a1 := opening($OFF_PPS, add(mul(i, $NPP), c)) }
+                case 1 { a0, a1 := opening($M_ZS_NEXT, i) }
+                default { a0, a1 := opening($M_PPS, add(mul(i, $NPP), c)) }
                 d0, d1 := emul(d0, d1, a0, a1)
                 n0, n1 := esub(n0, n1, d0, d1)
                 st(add($VTERMS, shl(6, add($NCH, add(mul(i, $NUM_CHUNKS), c)))), n0, n1)
@@ -300,51 +370,67 @@ contract Plonky2Verifier {
                 for { let j := $QDF } j {} {
                     j := sub(j, 1)
                     q0, q1 := emul(q0, q1, zn0, zn1)
-                    let a0, a1 := opening($OFF_QUOTIENT, add(mul(i, $QDF), j))
+                    let a0, a1 := opening($M_QUOTIENT, add(mul(i, $QDF), j))
                     q0, q1 := eadd(q0, q1, a0, a1)
                 }
                 zn0, zn1 := esub(zn0, zn1, 1, 0)
                 q0, q1 := emul(q0, q1, zn0, zn1)
                 if iszero(and(eq(q0, v0), eq(q1, v1))) { fail1(0x55d6a7af, i) }
             }
-            function reverse(v, bits) -> r {
-                for { let b := 0 } lt(b, bits) { b := add(b, 1) } { r := or(shl(1, r), and(shr(b, v), 1)) }
-            }
             // Initial trees of one query: Merkle paths, and the alpha-combinations of the opened
             // values (all polynomials -> $RS, the Z polynomials -> $RS + 64). Returns the offset
             // after them.
-            function initial(q, o, idx) -> next {
-                mstore($RS, 0)
-                mstore(add($RS, 32), 0)
+            function initial(o, idx) -> next {
+                let r0 := 0
+                let r1 := 0
+                let ap := $APOW
                 for { let k := 0 } lt(k, 4) { k := add(k, 1) } {
                     let n := mload(add($LEAF_LENS, shl(5, k)))
-                    treecheck(q, k, o, n, idx)
+                    treecheck(k, o, n, idx)
                     if eq(k, 2) { zsnext(o) }
-                    accumulate(o, n, add($APOW, shl(6, mload(add($LEAF_STARTS, shl(5, k))))))
+                    r0, r1 := accumulate(o, n, ap, r0, r1)
+                    ap := add(ap, shl(6, n))
                     o := add(o, add(shl(3, n), mul(25, $DEPTH0)))
                 }
-                mstore($RS, mod(mload($RS), 0xffffffff00000001))
-                mstore(add($RS, 32), mod(mload(add($RS, 32)), 0xffffffff00000001))
+                mstore($RS, mod(r0, 0xffffffff00000001))
+                mstore(add($RS, 32), mod(r1, 0xffffffff00000001))
                 next := o
             }
-            function treecheck(q, k, o, n, idx) {
+            function treecheck(k, o, n, idx) {
                 let h, ci := merkle(o, shl(3, n), $DEPTH0, idx)
                 let cap := mload(add($CAP0, shl(5, ci)))
                 if k { cap := hash25(add(add(po(), mload(add($CAP_OFFS, shl(5, k)))), mul(25, ci))) }
-                if iszero(eq(h, cap)) { fail2(0x742b3db1, q, k) }
+                if iszero(eq(h, cap)) { fail2(0x742b3db1, mload($CURQ), k) }
             }
-            // Adds sum_j v_j alpha^(start + j) into $RS, unreduced (below 2^140).
-            function accumulate(o, n, ap) {
-                let r0 := mload($RS)
-                let r1 := mload(add($RS, 32))
-                for { let j := 0 } lt(j, n) { j := add(j, 1) } {
-                    let v := le(add(o, shl(3, j)))
+            // Adds sum_j v_j alpha^j (alpha powers from `ap`) of the n little-endian values at
+            // calldata `o` onto (r0, r1), unreduced: each product is below 2^128 and a query
+            // adds a few hundred, far below 2^256.
+            function accumulate(o, n, ap, r0, r1) -> s0, s1 {
+                for { let end := add(o, shl(3, and(n, not(3)))) } lt(o, end) { o := add(o, 32) } {
+                    let w := bswap4(calldataload(o))
+                    let v := shr(192, w)
                     r0 := add(r0, mul(v, mload(ap)))
                     r1 := add(r1, mul(v, mload(add(ap, 32))))
+                    v := and(shr(128, w), 0xffffffffffffffff)
+                    r0 := add(r0, mul(v, mload(add(ap, 64))))
+                    r1 := add(r1, mul(v, mload(add(ap, 96))))
+                    v := and(shr(64, w), 0xffffffffffffffff)
+                    r0 := add(r0, mul(v, mload(add(ap, 128))))
+                    r1 := add(r1, mul(v, mload(add(ap, 160))))
+                    v := and(w, 0xffffffffffffffff)
+                    r0 := add(r0, mul(v, mload(add(ap, 192))))
+                    r1 := add(r1, mul(v, mload(add(ap, 224))))
+                    ap := add(ap, 256)
+                }
+                for { let r := and(n, 3) } r { r := sub(r, 1) } {
+                    let v := le(o)
+                    r0 := add(r0, mul(v, mload(ap)))
+                    r1 := add(r1, mul(v, mload(add(ap, 32))))
+                    o := add(o, 8)
                     ap := add(ap, 64)
                 }
-                mstore($RS, r0)
-                mstore(add($RS, 32), r1)
+                s0 := r0
+                s1 := r1
             }
             function zsnext(o) {
                 let s0 := 0
@@ -358,122 +444,136 @@ contract Plonky2Verifier {
                 }
                 st(add($RS, 64), s0, s1)
             }
-            // Fills $DEN with x - zeta, x - g zeta, then per layer n_l x_(l+1) and beta_l - x_j
-            // for the coset points x_j (kept in $PTS), and inverts them all.
+            // Fills $DEN with the base-field values whose inverses the query needs: the norms of
+            // x - zeta and x - g zeta, then per layer n x^n and the norms of beta_l - x_j for
+            // the coset points x_j = c g^rev(j) (j in the proof's order, kept in $PTS, with
+            // Re(beta_l) - x_j in $AJ), and inverts them all. Norm(a + b X) = a^2 - 7 b^2.
             function denominators(x, idx) {
-                {
-                    let z0, z1 := ld($ZETA)
-                    st($DEN, addmod(x, sub(0xffffffff00000001, z0), 0xffffffff00000001), mod(sub(0xffffffff00000001, z1), 0xffffffff00000001))
-                    z0, z1 := ld($ZNEXT)
-                    st(add($DEN, 64), addmod(x, sub(0xffffffff00000001, z0), 0xffffffff00000001), mod(sub(0xffffffff00000001, z1), 0xffffffff00000001))
-                }
+                let a := addmod(x, sub(0xffffffff00000001, mload($ZETA)), 0xffffffff00000001)
+                mstore($AJ, a)
+                mstore($DEN, addmod(mulmod(a, a, 0xffffffff00000001), mload($ZETA7), 0xffffffff00000001))
+                a := addmod(x, sub(0xffffffff00000001, mload($ZNEXT)), 0xffffffff00000001)
+                mstore(add($AJ, 32), a)
+                mstore(add($DEN, 32), addmod(mulmod(a, a, 0xffffffff00000001), mload(add($ZETA7, 32)), 0xffffffff00000001))
                 let d := 2
                 for { let l := 0 } lt(l, $NUM_LAYERS) { l := add(l, 1) } {
                     let bits := mload(add($LAYER_BITS, shl(5, l)))
-                    let arity := shl(bits, 1)
-                    let ga := mload(add($LAYER_ROOTS, shl(5, l)))
-                    let c := mulmod(x, bpow(ga, sub(arity, reverse(and(idx, sub(arity, 1)), bits))), 0xffffffff00000001)
-                    x := bpow(x, arity)
-                    st(add($DEN, shl(6, d)), mulmod(arity, x, 0xffffffff00000001), 0)
-                    d := add(d, 1)
-                    d := cosetdens(l, c, ga, arity, d)
+                    // The coset's first point: x g^(arity - rev(idx mod arity)), from a table.
+                    let c := mulmod(x, mload(add(add($COSETS, shl(5, mul(l, $MAX_ARITY))), shl(5, and(idx, sub(shl(bits, 1), 1))))), 0xffffffff00000001)
+                    x := bsq(x, bits)
+                    mstore(add($DEN, shl(5, d)), mulmod(shl(bits, 1), x, 0xffffffff00000001))
+                    d := cosetdens(l, c, shl(bits, 1), add(d, 1))
                     idx := shr(bits, idx)
                 }
                 batchinv($DEN, d)
             }
-            function cosetdens(l, c, ga, arity, d) -> nd {
+            // The coset points x_j = c g^rev(j) of layer l from slot d on: x_j, a_j = Re(beta_l) - x_j
+            // and norm_j = a_j^2 - 7 Im(beta_l)^2. Returns the next free slot.
+            function cosetdens(l, c, arity, d) -> nd {
                 let b0 := mload(add($FBETAS, shl(6, l)))
-                let b1 := mload(add($FBETAS, add(shl(6, l), 32)))
+                let s7 := mload(add($FBETA7, shl(5, l)))
+                let gr := add($GREV, shl(5, mul(l, $MAX_ARITY)))
                 for { let j := 0 } lt(j, arity) { j := add(j, 1) } {
-                    st(add($DEN, shl(6, d)), addmod(b0, sub(0xffffffff00000001, c), 0xffffffff00000001), b1)
-                    mstore(add($PTS, shl(5, d)), c)
-                    c := mulmod(c, ga, 0xffffffff00000001)
-                    d := add(d, 1)
+                    let q := shl(5, add(d, j))
+                    let pt := mulmod(c, mload(add(gr, shl(5, j))), 0xffffffff00000001)
+                    mstore(add($PTS, q), pt)
+                    pt := addmod(b0, sub(0xffffffff00000001, pt), 0xffffffff00000001)
+                    mstore(add($AJ, q), pt)
+                    mstore(add($DEN, q), addmod(mulmod(pt, pt, 0xffffffff00000001), s7, 0xffffffff00000001))
                 }
-                nd := d
+                nd := add(d, arity)
             }
             // The opened coset must hold the carried value (e0, e1) at x's position.
-            function checkopen(q, l, o, idx, bits, e0, e1) {
-                let w := shl(4, and(idx, sub(shl(bits, 1), 1)))
-                if iszero(and(eq(le(add(o, w)), e0), eq(le(add(o, add(w, 8))), e1))) { fail2(0xfab825aa, q, l) }
+            // (the opening of x itself at calldata `o`)
+            function checkopen(l, o, e0, e1) {
+                let w := bswap4(calldataload(o))
+                if iszero(and(eq(shr(192, w), e0), eq(and(shr(128, w), 0xffffffffffffffff), e1))) { fail2(0xfab825aa, mload($CURQ), l) }
             }
-            // y_j x_j / (beta - x_j) for coset point j, y_j = evals[reverse_bits(j)].
-            function foldterm(o, bits, d, j) -> y0, y1 {
-                let rj := shl(4, reverse(j, bits))
-                let s := add(d, add(j, 1))
-                let xj := mload(add($PTS, shl(5, s)))
-                y0 := mulmod(le(add(o, rj)), xj, 0xffffffff00000001)
-                y1 := mulmod(le(add(o, add(rj, 8))), xj, 0xffffffff00000001)
-                y0, y1 := emul(y0, y1, mload(add($DEN, shl(6, s))), mload(add($DEN, add(shl(6, s), 32))))
-            }
-            // The coset's interpolant at beta_l: (beta^n - x^n) / (n x^n) sum_j y_j x_j / (beta - x_j).
-            function fold(l, o, bits, d, xn) -> f0, f1 {
-                for { let j := 0 } lt(j, shl(bits, 1)) { j := add(j, 1) } {
-                    let y0, y1 := foldterm(o, bits, d, j)
-                    f0, f1 := eadd(f0, f1, y0, y1)
-                }
+            // The coset's interpolant at beta_l: (beta^n - x^n) / (n x^n) sum_j y_j x_j / (beta - x_j),
+            // where 1 / (beta - x_j) = (a_j - b1 X) / norm_j with a_j = b0 - x_j.
+            function fold(l, o, arity, d, xn) -> f0, f1 {
+                let nb1 := mload(add($FBETA1N, shl(5, l)))
+                let s0, s1 := foldsum(o, arity, d, nb1, mulmod(7, nb1, 0xffffffff00000001))
+                let inv := mload(add($DEN, shl(5, d)))
                 let b0, b1 := ld(add($BETAN, shl(6, l)))
-                b0, b1 := esub(b0, b1, xn, 0)
-                f0, f1 := emul(f0, f1, b0, b1)
-                f0, f1 := emul(f0, f1, mload(add($DEN, shl(6, d))), mload(add($DEN, add(shl(6, d), 32))))
+                b0 := mulmod(addmod(b0, sub(0xffffffff00000001, xn), 0xffffffff00000001), inv, 0xffffffff00000001)
+                b1 := mulmod(b1, inv, 0xffffffff00000001)
+                f0, f1 := emul(mod(s0, 0xffffffff00000001), mod(s1, 0xffffffff00000001), b0, b1)
             }
-            function layermerkle(q, l, o, idx, bits) {
-                let h, ci := merkle(o, shl(4, shl(bits, 1)), mload(add($LAYER_DEPTHS, shl(5, l))), shr(bits, idx))
-                if iszero(eq(h, hash25(add(add(add(po(), $OFF_COMMIT_CAPS), mul(l, mul(25, $CAP_LEN))), mul(25, ci))))) {
-                    fail2(0x742b3db1, q, add(4, l))
+            // sum_j y_j x_j (a_j - b1 X) / norm_j, unreduced (each term below 2^128), with
+            // nb1 = -b1 and nb17 = -7 b1: (y0 + y1 X)(a - b1 X) = (y0 a - 7 y1 b1) + (y1 a - y0 b1) X.
+            function foldsum(o, arity, d, nb1, nb17) -> s0, s1 {
+                for { let j := 0 } lt(j, arity) { j := add(j, 1) } {
+                    let w := bswap4(calldataload(add(o, shl(4, j))))
+                    let q := shl(5, add(d, add(j, 1)))
+                    let t := mulmod(mload(add($PTS, q)), mload(add($DEN, q)), 0xffffffff00000001)
+                    q := mload(add($AJ, q))
+                    s0 := add(s0, mul(mod(add(mul(shr(192, w), q), mul(and(shr(128, w), 0xffffffffffffffff), nb17)), 0xffffffff00000001), t))
+                    s1 := add(s1, mul(mod(add(mul(and(shr(128, w), 0xffffffffffffffff), q), mul(shr(192, w), nb1)), 0xffffffff00000001), t))
                 }
             }
-            // alpha^NCH (R0 - ro0)/(x - zeta) + (R1 - ro1)/(x - g zeta)
+            // The layer's coset (at calldata `o`, index `ci` in its tree) against the layer's cap;
+            // returns the offset after its Merkle path.
+            function layermerkle(l, o, ci, arity) -> next {
+                let depth := mload(add($LAYER_DEPTHS, shl(5, l)))
+                let h, c := merkle(o, shl(4, arity), depth, ci)
+                if iszero(eq(h, hash25(add(add(add(po(), $OFF_COMMIT_CAPS), mul(l, mul(25, $CAP_LEN))), mul(25, c))))) {
+                    fail2(0x742b3db1, mload($CURQ), add(4, l))
+                }
+                next := add(o, add(shl(4, arity), mul(25, depth)))
+            }
+            // alpha^NCH (R0 - ro0) / (x - zeta) + (R1 - ro1) / (x - g zeta), where
+            // 1 / (x - z) = ((x - z0) + z1 X) / norm.
             function combined() -> e0, e1 {
-                e0, e1 := ld($RS)
+                let i0 := mload($DEN)
                 let a0, a1 := ld($RO0)
-                e0, e1 := esub(e0, e1, a0, a1)
-                a0, a1 := ld($DEN)
-                e0, e1 := emul(e0, e1, a0, a1)
+                e0, e1 := esub(mload($RS), mload(add($RS, 32)), a0, a1)
+                e0, e1 := emul(e0, e1, mulmod(mload($AJ), i0, 0xffffffff00000001), mulmod(mload(add($ZETA, 32)), i0, 0xffffffff00000001))
                 a0, a1 := ld($ASHIFT)
                 e0, e1 := emul(e0, e1, a0, a1)
-                let b0, b1 := ld(add($RS, 64))
+                let i1 := mload(add($DEN, 32))
                 a0, a1 := ld($RO1)
-                b0, b1 := esub(b0, b1, a0, a1)
-                a0, a1 := ld(add($DEN, 64))
-                b0, b1 := emul(b0, b1, a0, a1)
+                let b0, b1 := esub(mload(add($RS, 64)), mload(add($RS, 96)), a0, a1)
+                b0, b1 := emul(b0, b1, mulmod(mload(add($AJ, 32)), i1, 0xffffffff00000001), mulmod(mload(add($ZNEXT, 32)), i1, 0xffffffff00000001))
                 e0, e1 := eadd(e0, e1, b0, b1)
             }
             function query(q) {
+                mstore($CURQ, q)
                 let idx := mload(add($QIDX, shl(5, q)))
-                let o := add(add(po(), $OFF_QUERIES), mul(q, $QUERY_BYTES))
-                let x := mulmod($MULT_GEN, bpow($OMEGA_LDE, reverse(idx, $LDE_BITS)), 0xffffffff00000001)
-                o := initial(q, o, idx)
+                let o := initial(add(add(po(), $OFF_QUERIES), mul(q, $QUERY_BYTES)), idx)
+                // x = g omega^reverse_bits(idx): bit b of idx brings omega^(2^(LDE_BITS - 1 - b)).
+                let x := $MULT_GEN
+                for { let b := 0 } lt(b, $LDE_BITS) { b := add(b, 1) } {
+                    if and(shr(b, idx), 1) { x := mulmod(x, mload(add($OMEGAS, shl(5, b))), 0xffffffff00000001) }
+                }
                 denominators(x, idx)
                 let e0, e1 := combined()
                 let d := 2
                 for { let l := 0 } lt(l, $NUM_LAYERS) { l := add(l, 1) } {
                     let bits := mload(add($LAYER_BITS, shl(5, l)))
-                    checkopen(q, l, o, idx, bits, e0, e1)
-                    e0, e1 := fold(l, o, bits, d, bpow(x, shl(bits, 1)))
-                    layermerkle(q, l, o, idx, bits)
-                    o := add(o, add(shl(4, shl(bits, 1)), mul(25, mload(add($LAYER_DEPTHS, shl(5, l))))))
+                    checkopen(l, add(o, shl(4, and(idx, sub(shl(bits, 1), 1)))), e0, e1)
+                    x := bsq(x, bits)
+                    e0, e1 := fold(l, o, shl(bits, 1), d, x)
                     d := add(d, add(shl(bits, 1), 1))
                     idx := shr(bits, idx)
-                    x := bpow(x, shl(bits, 1))
+                    o := layermerkle(l, o, idx, shl(bits, 1))
                 }
-                finalcheck(q, x, e0, e1)
+                finalcheck(x, e0, e1)
             }
-            function finalcheck(q, x, e0, e1) {
+            function finalcheck(x, e0, e1) {
                 let f0 := 0
                 let f1 := 0
-                for { let j := $FINAL_LEN } j {} {
-                    j := sub(j, 1)
-                    let a0, a1 := opening($OFF_FINAL, j)
-                    f0 := addmod(mulmod(f0, x, 0xffffffff00000001), a0, 0xffffffff00000001)
-                    f1 := addmod(mulmod(f1, x, 0xffffffff00000001), a1, 0xffffffff00000001)
+                for { let p := add($FIN, shl(6, $FINAL_LEN)) } gt(p, $FIN) {} {
+                    p := sub(p, 64)
+                    f0 := addmod(mulmod(f0, x, 0xffffffff00000001), mload(p), 0xffffffff00000001)
+                    f1 := addmod(mulmod(f1, x, 0xffffffff00000001), mload(add(p, 32)), 0xffffffff00000001)
                 }
-                if iszero(and(eq(f0, e0), eq(f1, e1))) { fail1(0xf6f51430, q) }
+                if iszero(and(eq(f0, e0), eq(f1, e1))) { fail1(0xf6f51430, mload($CURQ)) }
             }
 
             function friprecompute() {
                 // Powers of the FRI alpha, the reduced openings of both batches, the shift
-                // alpha^NCH between them, g zeta, and beta_l^arity_l.
+                // alpha^NCH between them, g zeta, beta_l^arity_l, and the norms' constant terms.
                 let a0, a1 := ld($FALPHA)
                 let x0 := 1
                 let x1 := 0
@@ -481,7 +581,7 @@ contract Plonky2Verifier {
                 let r1 := 0
                 for { let j := 0 } lt(j, $NUM_ZETA_POLYS) { j := add(j, 1) } {
                     st(add($APOW, shl(6, j)), x0, x1)
-                    let t0, t1 := opening($OFF_OPENINGS, j)
+                    let t0, t1 := opening($OPN, j)
                     t0, t1 := emul(x0, x1, t0, t1)
                     r0, r1 := eadd(r0, r1, t0, t1)
                     x0, x1 := emul(x0, x1, a0, a1)
@@ -497,7 +597,7 @@ contract Plonky2Verifier {
                 let r0 := 0
                 let r1 := 0
                 for { let j := 0 } lt(j, $NCH) { j := add(j, 1) } {
-                    let t0, t1 := opening($OFF_ZS_NEXT, j)
+                    let t0, t1 := opening($M_ZS_NEXT, j)
                     t0, t1 := emul(x0, x1, t0, t1)
                     r0, r1 := eadd(r0, r1, t0, t1)
                     x0, x1 := emul(x0, x1, a0, a1)
@@ -505,11 +605,19 @@ contract Plonky2Verifier {
                 st($RO1, r0, r1)
                 st($ASHIFT, x0, x1)
             }
+            // -7 c^2 for the imaginary part c of zeta, g zeta and each beta_l; -Im(beta_l).
+            function negsq7(c) -> r {
+                r := sub(0xffffffff00000001, mulmod(7, mulmod(c, c, 0xffffffff00000001), 0xffffffff00000001))
+            }
             function betapowers() {
                 let z0, z1 := ld($ZETA)
                 st($ZNEXT, mulmod(z0, $G_DEGREE, 0xffffffff00000001), mulmod(z1, $G_DEGREE, 0xffffffff00000001))
+                mstore($ZETA7, negsq7(z1))
+                mstore(add($ZETA7, 32), negsq7(mload(add($ZNEXT, 32))))
                 for { let l := 0 } lt(l, $NUM_LAYERS) { l := add(l, 1) } {
                     let b0, b1 := ld(add($FBETAS, shl(6, l)))
+                    mstore(add($FBETA7, shl(5, l)), negsq7(b1))
+                    mstore(add($FBETA1N, shl(5, l)), mod(sub(0xffffffff00000001, b1), 0xffffffff00000001))
                     for { let i := 0 } lt(i, mload(add($LAYER_BITS, shl(5, l)))) { i := add(i, 1) } { b0, b1 := emul(b0, b1, b0, b1) }
                     st(add($BETAN, shl(6, l)), b0, b1)
                 }
@@ -528,7 +636,7 @@ contract Plonky2Verifier {
                 n0, n1 := esub(n0, n1, 1, 0)
                 a0, a1 := emul(a0, a1, n0, n1)
                 for { let i := 0 } lt(i, $NCH) { i := add(i, 1) } {
-                    let x0, x1 := opening($OFF_ZS, i)
+                    let x0, x1 := opening($M_ZS, i)
                     x0, x1 := esub(x0, x1, 1, 0)
                     x0, x1 := emul(x0, x1, a0, a1)
                     st(add($VTERMS, shl(6, i)), x0, x1)
@@ -538,6 +646,9 @@ contract Plonky2Verifier {
 %CHECKPOINT%
             mstore($PP, proof.offset)
 %INIT_TABLES%
+            // The openings, the final polynomial and the PoW witness as words, all canonical.
+            lewords(add(proof.offset, $OFF_OPENINGS), $OPN, $NUM_OPENING_ELEMS)
+            lewords(add(proof.offset, $OFF_FINAL), $FIN, add($FINAL_ELEMS, 1))
 
             // ---------------------------------------------------------------- public inputs hash
 %CHECKPOINT%
@@ -557,7 +668,7 @@ contract Plonky2Verifier {
 %CHECKPOINT%
             let p := proof.offset
 %OBSERVE_PREFIX%
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } { observe(mload(add($PIH, shl(5, i)))) }
+            absorbword(or(or(shl(192, shr(192, bswap4(shl(192, mload($PIH))))), shl(128, shr(192, bswap4(shl(192, mload(add($PIH, 32))))))), or(shl(64, shr(192, bswap4(shl(192, mload(add($PIH, 64)))))), shr(192, bswap4(shl(192, mload(add($PIH, 96))))))), 4)
             observecap(add(p, $OFF_WIRES_CAP))
             for { let i := 0 } lt(i, $NCH2) { i := add(i, 1) } { mstore(add($BETAS, shl(5, i)), challenge()) }
             observecap(add(p, $OFF_ZS_CAP))
@@ -566,9 +677,7 @@ contract Plonky2Verifier {
             mstore($ZETA, challenge())
             mstore(add($ZETA, 32), challenge())
             // Openings: every base element, zeta batch then zeta-next batch, as stored.
-            for { let i := 0 } lt(i, $NUM_OPENING_ELEMS) { i := add(i, 1) } {
-                observe(be(add(add(p, $OFF_OPENINGS), shl(3, i))))
-            }
+            absorbcd(add(p, $OFF_OPENINGS), $NUM_OPENING_ELEMS)
             mstore($FALPHA, challenge())
             mstore(add($FALPHA, 32), challenge())
             for { let l := 0 } lt(l, $NUM_LAYERS) { l := add(l, 1) } {
@@ -576,10 +685,8 @@ contract Plonky2Verifier {
                 mstore(add($FBETAS, shl(6, l)), challenge())
                 mstore(add($FBETAS, add(shl(6, l), 32)), challenge())
             }
-            for { let i := 0 } lt(i, $FINAL_ELEMS) { i := add(i, 1) } {
-                observe(be(add(add(p, $OFF_FINAL), shl(3, i))))
-            }
-            observe(be(add(p, $OFF_POW)))
+            absorbcd(add(p, $OFF_FINAL), $FINAL_ELEMS)
+            absorbcd(add(p, $OFF_POW), 1)
             if iszero(lt(challenge(), shl(sub(64, $POW_BITS), 1))) { fail(0xb1e63325) }
             for { let i := 0 } lt(i, $NUM_QUERIES) { i := add(i, 1) } {
                 mstore(add($QIDX, shl(5, i)), mod(challenge(), shl($LDE_BITS, 1)))
@@ -593,13 +700,9 @@ contract Plonky2Verifier {
                 mstore(add(c, 4), 32)
                 mstore(add(c, 36), $VARS_WORDS)
                 let d := add(c, 68)
-                for { let i := 0 } lt(i, $NUM_CONSTANTS2) { i := add(i, 1) } {
-                    mstore(add(d, shl(5, i)), shr(192, calldataload(add(add(p, $OFF_OPENINGS), shl(3, i)))))
-                }
+                mcopy(d, $OPN, shl(5, $NUM_CONSTANTS2))
                 d := add(d, shl(5, $NUM_CONSTANTS2))
-                for { let i := 0 } lt(i, $NUM_WIRES2) { i := add(i, 1) } {
-                    mstore(add(d, shl(5, i)), shr(192, calldataload(add(add(p, $OFF_WIRES), shl(3, i)))))
-                }
+                mcopy(d, $M_WIRES, shl(5, $NUM_WIRES2))
                 mcopy(add(d, shl(5, $NUM_WIRES2)), $PIH, 128)
                 if iszero(staticcall(gas(), g, c, add(68, shl(5, $VARS_WORDS)), $TERMS, add(64, shl(6, $NUM_GATE_CONSTRAINTS)))) {
                     fail(0x3204506f)
