@@ -178,7 +178,7 @@ follow_proof() {
       FROM (SELECT kind, min(id) AS min_id, count(*) FILTER (WHERE status = 'done') AS done, count(*) AS total
             FROM prover_jobs WHERE batch_number = $batch GROUP BY kind) k")"
     if [ "$progress" != "$last" ]; then say "batch $batch proving: ${progress:-waiting for the planner}"; last="$progress"; fi
-    if [ "$status" = "proven" ]; then say "batch $batch proven"; return 0; fi
+    if [ "$status" = "proven" ] || [ "$status" = "verified" ]; then say "batch $batch proven"; return 0; fi
     sleep 1
   done
   say "batch $batch was not proven in time; see $state/prover*.log"; exit 1

@@ -69,10 +69,13 @@ pub struct BatchRecord {
     /// How far it got after execution.
     #[serde(rename = "status")]
     pub stage: BatchStage,
+    /// The confirmed L1 transaction that verified it (`0x` hex), once `verified`.
+    pub l1_tx_hash: Option<String>,
 }
 
 /// How far a sealed batch got: executed when sealed, proven once the prover stored its
-/// final (wrapper) proof.
+/// final (wrapper) proof, verified once the settlement module saw its `commitBatch`
+/// transaction confirmed on L1 (its withdrawals can then be claimed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BatchStage {
@@ -80,14 +83,17 @@ pub enum BatchStage {
     Executed,
     /// Its wrapper proof is stored.
     Proven,
+    /// L1 verified its proof and moved the state root (confirmed to the settlement module's
+    /// depth).
+    Verified,
 }
 
 impl BatchStage {
-    fn of(proven: bool) -> Self {
-        if proven {
-            Self::Proven
-        } else {
-            Self::Executed
+    fn of(proven: bool, verified: bool) -> Self {
+        match (proven, verified) {
+            (_, true) => Self::Verified,
+            (true, false) => Self::Proven,
+            (false, false) => Self::Executed,
         }
     }
 
@@ -96,6 +102,7 @@ impl BatchStage {
         match self {
             Self::Executed => "executed",
             Self::Proven => "proven",
+            Self::Verified => "verified",
         }
     }
 }
@@ -423,11 +430,14 @@ impl Store {
 
     /// A stored transfer's status, `None` if it was never acknowledged.
     pub async fn transfer_status(&self, hash: &Digest) -> Result<Option<StoredStatus>> {
-        // Proven: the prover stored the batch's final proof (prover_jobs, migration 0002).
+        // Proven: the prover stored the batch's final proof (prover_jobs, migration 0002);
+        // verified: settlement saw its L1 transaction confirmed (l1_transactions, 0003).
         let row = sqlx::query(
             "SELECT b.batch_number, b.position, r.reason, r.message,
                     EXISTS (SELECT 1 FROM prover_jobs j WHERE j.batch_number = b.batch_number
-                            AND j.is_final AND j.status = 'done') AS proven
+                            AND j.is_final AND j.status = 'done') AS proven,
+                    EXISTS (SELECT 1 FROM l1_transactions l WHERE l.batch_number = b.batch_number
+                            AND l.status = 'confirmed') AS verified
              FROM transfers t
              LEFT JOIN batch_transfers b ON b.hash = t.hash
              LEFT JOIN rejected_transfers r ON r.hash = t.hash
@@ -441,7 +451,7 @@ impl Store {
                 StoredStatus::Executed {
                     batch: batch as u64,
                     position: row.get::<i32, _>("position") as u32,
-                    stage: BatchStage::of(row.get("proven")),
+                    stage: BatchStage::of(row.get("proven"), row.get("verified")),
                 }
             } else if let Some(reason) = row.get::<Option<String>, _>("reason") {
                 StoredStatus::Rejected {
@@ -460,7 +470,9 @@ impl Store {
             "SELECT number, old_root, new_root, data_commitment, transfer_count, length(data) AS data_bytes, fees, token_fees,
                     to_char(sealed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS sealed_at,
                     EXISTS (SELECT 1 FROM prover_jobs j WHERE j.batch_number = batches.number
-                            AND j.is_final AND j.status = 'done') AS proven
+                            AND j.is_final AND j.status = 'done') AS proven,
+                    (SELECT l.tx_hash FROM l1_transactions l WHERE l.batch_number = batches.number
+                            AND l.status = 'confirmed') AS l1_tx_hash
              FROM batches WHERE ($1::bigint IS NULL OR number = $1) ORDER BY number DESC LIMIT 1",
         )
         .bind(number.map(to_db))
@@ -481,7 +493,13 @@ impl Store {
                 fees: from_db(row.get("fees")),
                 token_fees: from_db(row.get("token_fees")),
                 sealed_at: row.get("sealed_at"),
-                stage: BatchStage::of(row.get("proven")),
+                stage: BatchStage::of(
+                    row.get("proven"),
+                    row.get::<Option<Vec<u8>>, _>("l1_tx_hash").is_some(),
+                ),
+                l1_tx_hash: row
+                    .get::<Option<Vec<u8>>, _>("l1_tx_hash")
+                    .map(|hash| format!("0x{}", hex::encode(hash))),
             })
         })
         .transpose()

@@ -629,7 +629,9 @@ impl Pipeline {
                 self.log(format!("batch {batch} proving: {progress}"));
                 last = progress;
             }
-            if self.get(&format!("/v1/batches/{batch}")).await["status"] == "proven" {
+            // Settlement may verify it on L1 before this poll sees it merely proven.
+            let status = self.get(&format!("/v1/batches/{batch}")).await["status"].clone();
+            if status == "proven" || status == "verified" {
                 self.log(format!(
                     "batch {batch} proven in {:.0}s",
                     sealed.elapsed().as_secs_f64()
@@ -721,7 +723,8 @@ impl Pipeline {
         let expected = &self.expected[batch as usize - 1];
         let sealed = self.get("/v1/batches/latest").await;
         assert_eq!(sealed["number"], batch, "{sealed}");
-        assert_eq!(sealed["status"], "proven", "{sealed}");
+        assert_eq!(sealed["status"], "verified", "{sealed}");
+        assert_eq!(sealed["l1_tx_hash"], row.hash.to_string(), "{sealed}");
         assert_eq!(sealed["size"], BATCH_SIZE, "{sealed}");
         let root: Digest = sealed["new_root"].as_str().unwrap().parse().unwrap();
         let old_root: Digest = sealed["old_root"].as_str().unwrap().parse().unwrap();

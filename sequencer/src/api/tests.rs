@@ -522,3 +522,63 @@ async fn deposits_are_credited_first_and_withdrawals_debit_without_an_l2_credit(
         "{body}"
     );
 }
+
+/// A batch and its transfers go executed → proven (the prover's final job done) → verified
+/// (settlement's L1 transaction confirmed, whose hash the batch then names); an attempt that
+/// is only sent or reverted verifies nothing.
+#[sqlx::test(migrator = "rollup_core::schema::MIGRATOR")]
+async fn batches_and_transfers_report_proven_then_verified_on_l1(db: PgPool) {
+    let Harness { node, keys, .. } = &start(db.clone()).await;
+    let hash = post(node, &pay(&keys[0], &keys[2], 5_000, 0)).await.1["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    wait_executed(node, &hash).await;
+    let stage = |body: Value| (body["status"].clone(), body["l1_tx_hash"].clone());
+    let batch = || call(node, "GET", "/v1/batches/1", None);
+    assert_eq!(stage(batch().await.1), (json!("executed"), Value::Null));
+
+    sqlx::query(
+        "INSERT INTO prover_jobs (batch_number, kind, job_key, input, is_final, status, pending_deps, max_attempts, result)
+         VALUES (1, 'wrap', 'wrap/0', '', true, 'done', 0, 1, '\\x01')",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    assert_eq!(stage(batch().await.1), (json!("proven"), Value::Null));
+    let transfer_path = format!("/v1/transfers/{hash}");
+    let transfer = || call(node, "GET", &transfer_path, None);
+    assert_eq!(transfer().await.1["status"], "proven");
+
+    let l1_tx = |tx: u8, status: &'static str| {
+        sqlx::query(
+            "INSERT INTO l1_transactions (batch_number, tx_hash, sender, nonce, gas_limit,
+                 max_fee_per_gas, max_priority_fee_per_gas, raw, status, block_number, gas_used)
+             VALUES (1, $1, $2, $3, 10000000, 1, 1, '\\x00', $4,
+                     CASE WHEN $4 = 'sent' THEN NULL ELSE 7 END,
+                     CASE WHEN $4 = 'sent' THEN NULL ELSE 3800000 END)",
+        )
+        .bind(vec![tx; 32])
+        .bind(vec![0xAA_u8; 20])
+        .bind(i64::from(tx))
+        .bind(status)
+        .execute(&db)
+    };
+    l1_tx(1, "reverted").await.unwrap();
+    l1_tx(2, "sent").await.unwrap();
+    assert_eq!(stage(batch().await.1), (json!("proven"), Value::Null));
+    sqlx::query(
+        "UPDATE l1_transactions SET status = 'confirmed', block_number = 8, gas_used = 3800000
+         WHERE nonce = 2",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let tx_hash = format!("0x{}", "02".repeat(32));
+    assert_eq!(stage(batch().await.1), (json!("verified"), json!(tx_hash)));
+    assert_eq!(transfer().await.1["status"], "verified");
+    assert_eq!(
+        stage(call(node, "GET", "/v1/batches/latest", None).await.1),
+        (json!("verified"), json!(tx_hash))
+    );
+}
