@@ -329,25 +329,35 @@ async fn main() -> Result<()> {
         );
         put(&format!("floor_gas_{n}"), m.floor_gas as f64, "gas");
     }
+    // The issue splits a batch's gas into calldata and amortised verification; L1's
+    // recomputation of the data chain is its half of checking that the proof binds the
+    // calldata, so the targets are read both ways: the chain with the data, and with the
+    // verification.
     let largest = measured.last().expect("sizes");
-    let data_max = measured
-        .iter()
-        .map(|m| m.data_gas() as f64 / m.transfers as f64)
-        .fold(0.0, f64::max);
-    let fixed_4096 = largest.fixed_gas() as f64 / largest.transfers as f64;
+    let worst = |f: &dyn Fn(&Measured) -> u64| {
+        measured
+            .iter()
+            .map(|m| f(m) as f64 / m.transfers as f64)
+            .fold(0.0, f64::max)
+    };
+    let per_4096 = |gas: u64| gas as f64 / largest.transfers as f64;
+    let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+    let (data_max, calldata_max) = (worst(&|m| m.data_gas()), worst(&|m| m.data_calldata_gas));
+    let fixed_4096 = per_4096(largest.fixed_gas());
+    let verification_4096 = per_4096(largest.fixed_gas() + largest.data_chain_gas);
     eprintln!(
-        "targets: data at most {DATA_TARGET} gas per transfer: {} (worst {data_max:.0}); \
-         fixed cost amortised at 4,096 at most {FIXED_TARGET_4096}: {} ({fixed_4096:.0})",
-        if data_max <= DATA_TARGET {
-            "met"
-        } else {
-            "NOT met"
-        },
-        if fixed_4096 <= FIXED_TARGET_4096 {
-            "met"
-        } else {
-            "NOT met"
-        },
+        "targets, chain counted as data: data at most {DATA_TARGET} gas per transfer: {} \
+         (worst {data_max:.0}); fixed cost amortised at 4,096 at most {FIXED_TARGET_4096}: {} \
+         ({fixed_4096:.0})",
+        verdict(data_max <= DATA_TARGET),
+        verdict(fixed_4096 <= FIXED_TARGET_4096),
+    );
+    eprintln!(
+        "targets, chain counted as verification: calldata at most {DATA_TARGET}: {} (worst \
+         {calldata_max:.0}); verification at 4,096 at most {FIXED_TARGET_4096}: {} \
+         ({verification_4096:.0})",
+        verdict(calldata_max <= DATA_TARGET),
+        verdict(verification_4096 <= FIXED_TARGET_4096),
     );
 
     let plot = plots::plots_dir(&args.out).join("l1_gas_per_batch.png");
