@@ -464,8 +464,9 @@ contract Rollup {
             let end := add(data.offset, data.length)
             let dirty := add(buffer, add(CHUNK_BYTES, 0x20))
             // One pass, chunk by chunk: the header `t + 33 a`, `d + 5 w`, the unit and
-            // new-account lists inline (every chunk has them), the bridge lists only when
-            // this chunk or the previous one has any, then the link.
+            // new-account lists (every chunk has them: `copyList` written out inline, which
+            // saves its calls, about 220 gas a chunk), the bridge lists only when this chunk
+            // or the previous one has any, then the link.
             for { let at := add(data.offset, 1) } lt(at, end) {} {
                 let header := calldataload(at)
                 let next := add(at, 2)

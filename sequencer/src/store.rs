@@ -479,6 +479,7 @@ impl Store {
         .fetch_optional(&self.db)
         .await?;
         row.map(|row| {
+            let l1_tx_hash: Option<Vec<u8>> = row.get("l1_tx_hash");
             Ok(BatchRecord {
                 number: from_db(row.get("number")),
                 old_root: digest(row.get("old_root"))?,
@@ -493,13 +494,8 @@ impl Store {
                 fees: from_db(row.get("fees")),
                 token_fees: from_db(row.get("token_fees")),
                 sealed_at: row.get("sealed_at"),
-                stage: BatchStage::of(
-                    row.get("proven"),
-                    row.get::<Option<Vec<u8>>, _>("l1_tx_hash").is_some(),
-                ),
-                l1_tx_hash: row
-                    .get::<Option<Vec<u8>>, _>("l1_tx_hash")
-                    .map(|hash| format!("0x{}", hex::encode(hash))),
+                stage: BatchStage::of(row.get("proven"), l1_tx_hash.is_some()),
+                l1_tx_hash: l1_tx_hash.map(|hash| format!("0x{}", hex::encode(hash))),
             })
         })
         .transpose()
